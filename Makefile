@@ -1,0 +1,34 @@
+# One-liners over the virtualenv in .venv; every target installs what it needs first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test lint format bench chaos clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)  ## the whole service on embedded defaults (SQLite, bundled Redis, WeChat sandbox)
+	$(PY) -m devstack
+
+test: $(INSTALLED)  ## the whole suite (set DATABASE_URL / REDIS_URL to use real servers)
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(INSTALLED)  ## benchmarks, printed as side-by-side ratios
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""JSON blueprints for the mini-program, departments and operators (DESIGN §9)."""

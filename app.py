@@ -1,0 +1,36 @@
+"""The only place the Flask application is assembled. `app` is what gunicorn serves."""
+
+from flask import Flask
+
+import runtime
+from api import campaign as campaign_api
+from api import errors, health
+from commands import campaign_commands, db_commands
+from config import Settings
+
+BLUEPRINTS = (errors.bp, health.bp, campaign_api.bp, db_commands, campaign_commands)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: settings and connections first, then blueprints."""
+    settings = runtime.bootstrap(settings)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        SETTINGS=settings,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def __getattr__(name: str):
+    """`app:app` for gunicorn and `flask --app app`, built on first access, not on import."""
+    if name == "app":
+        globals()["app"] = application = create_app()
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,1 @@
+"""The rules of the campaign as plain functions: no Flask, no HTTP."""

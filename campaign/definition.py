@@ -1,0 +1,159 @@
+"""A campaign as data: read from a YAML/JSON file, checked, and written to the database.
+
+The 2021 plan ships as `campaign/plans/fujian-2021.yaml`; next year's campaign (or another
+province's) is a new file of the same shape, loaded without any code change. Loading is
+idempotent: the slug identifies the campaign, and loading the same file twice changes
+nothing.
+"""
+
+import datetime
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from models import Campaign, CampaignOption, db
+
+PLANS_DIR = Path(__file__).resolve().parent / "plans"
+DEFAULT_PLAN = PLANS_DIR / "fujian-2021.yaml"
+
+OPTION_KINDS = ("domains", "themes", "routes", "criteria", "stages", "elements", "tracks")
+REQUIRED = ("slug", "title", "theme", "organizer", "opens", "closes", "limits", "quotas")
+
+
+class DefinitionError(ValueError):
+    """The campaign file is incomplete or inconsistent."""
+
+
+def read_definition(path) -> dict:
+    """Parse a campaign file (YAML or JSON) into a checked dict."""
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    check_definition(data)
+    return data
+
+
+def check_definition(data) -> None:
+    """Refuse a definition that would make a broken campaign; say everything wrong at once."""
+    if not isinstance(data, dict):
+        raise DefinitionError("a campaign file must be a mapping")
+    problems = [f"missing {key!r}" for key in REQUIRED if key not in data]
+    for kind in OPTION_KINDS:
+        items = data.get(kind) or []
+        if not items:
+            problems.append(f"{kind!r} must list at least one item")
+        codes = [item.get("code") for item in items if isinstance(item, dict)]
+        if len(codes) != len(items) or not all(codes) or len(set(codes)) != len(codes):
+            problems.append(f"{kind!r} items need unique, non-empty codes")
+    stage_codes = {item.get("code") for item in data.get("stages") or [] if isinstance(item, dict)}
+    if data.get("stage", "collection") not in stage_codes:
+        problems.append("'stage' must be one of the listed stages")
+    for key in ("abstract", "body"):
+        bounds = (data.get("limits") or {}).get(key) or {}
+        if not (0 < bounds.get("min", 0) <= bounds.get("max", -1)):
+            problems.append(f"limits.{key} needs 0 < min <= max")
+    if problems:
+        raise DefinitionError("; ".join(problems))
+
+
+def local_day_bounds(data: dict) -> tuple[datetime.datetime, datetime.datetime]:
+    """Open at 00:00 of `opens`, close at 23:59:59 of `closes`, local time; as naive UTC."""
+    zone = ZoneInfo(data.get("timezone", "Asia/Shanghai"))
+    opens = _as_date(data["opens"])
+    closes = _as_date(data["closes"])
+    start = datetime.datetime.combine(opens, datetime.time(0, 0), zone)
+    end = datetime.datetime.combine(closes, datetime.time(23, 59, 59), zone)
+    return _naive_utc(start), _naive_utc(end)
+
+
+def _as_date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+def _naive_utc(moment: datetime.datetime) -> datetime.datetime:
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def apply_definition(data: dict, make_current: bool | None = None) -> tuple[Campaign, bool]:
+    """Create or update the campaign named by `slug`; return it and whether it was new."""
+    check_definition(data)
+    opens_at, closes_at = local_day_bounds(data)
+    fields = {
+        "title": data["title"],
+        "theme": data["theme"],
+        "organizer": data["organizer"],
+        "timezone": data.get("timezone", "Asia/Shanghai"),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "grace_minutes": int(data.get("grace_minutes", 0)),
+        "stage": data.get("stage", "collection"),
+        "limits": data["limits"],
+        "quotas": data["quotas"],
+        "contact": data.get("contact", {}),
+        "regions": data.get("regions", []),
+        "org_levels": data.get("org_levels", []),
+        "settings": data.get("settings", {}),
+    }
+    with db.atomic():
+        campaign = Campaign.get_or_none(Campaign.slug == data["slug"])
+        created = campaign is None
+        if created:
+            campaign = Campaign.create(slug=data["slug"], **fields)
+        elif any(getattr(campaign, key) != value for key, value in fields.items()):
+            Campaign.update(**fields).where(Campaign.id == campaign.id).execute()
+        _sync_options(campaign, data)
+        if make_current or (make_current is None and not _has_current()):
+            Campaign.update(is_current=(Campaign.id == campaign.id)).execute()
+    return Campaign.get_by_id(campaign.id), created
+
+
+def _has_current() -> bool:
+    return Campaign.select().where(Campaign.is_current).exists()
+
+
+def _sync_options(campaign: Campaign, data: dict) -> None:
+    """Make the campaign's option rows equal the file's lists, touching only what differs."""
+    existing = {(o.kind, o.code): o for o in campaign.options}
+    wanted = {}
+    for plural in OPTION_KINDS:
+        kind = _singular(plural)
+        for position, item in enumerate(data[plural]):
+            wanted[(kind, item["code"])] = {
+                "label": item.get("label", item["code"]),
+                "description": item.get("description", ""),
+                "position": position,
+                "weight": float(item.get("weight", 1.0)),
+            }
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            CampaignOption.create(campaign=campaign, kind=key[0], code=key[1], **values)
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            CampaignOption.update(**values).where(CampaignOption.id == row.id).execute()
+    stale = [row.id for key, row in existing.items() if key not in wanted]
+    if stale:
+        CampaignOption.delete().where(CampaignOption.id.in_(stale)).execute()
+
+
+def _singular(plural: str) -> str:
+    return "criterion" if plural == "criteria" else plural[:-1]
+
+
+def seed_default_campaign() -> tuple[Campaign, bool]:
+    """Create the 2021 campaign from the plan if it is missing (idempotent)."""
+    return apply_definition(read_definition(DEFAULT_PLAN))
+
+
+def current_campaign() -> Campaign | None:
+    """The campaign the mini-program and the public pages show."""
+    return Campaign.get_or_none(Campaign.is_current)
+
+
+def options(campaign: Campaign, kind: str) -> list[CampaignOption]:
+    """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order."""
+    return list(
+        CampaignOption.select()
+        .where((CampaignOption.campaign == campaign) & (CampaignOption.kind == kind))
+        .order_by(CampaignOption.position)
+    )

@@ -1,0 +1,158 @@
+"""Every setting of the service, read once from the environment.
+
+The names are the operators' contract (DESIGN §7): add settings, never rename them.
+Development works with nothing set; production refuses to start without the secrets
+that protect real users.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+# Credentials the WeChat sandbox is started with when no real ones are configured.
+# They are public on purpose: they only ever open the loopback sandbox.
+SANDBOX_APPS = {
+    "mp": {
+        "appid": "wx00000000000000a1",
+        "secret": "sandbox-mp-secret",
+        "token": "sandboxmptoken",
+        "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    },
+    "wxa": {
+        "appid": "wx00000000000000b2",
+        "secret": "sandbox-wxa-secret",
+        "token": "sandboxwxatoken",
+        "aes_key": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg",
+    },
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the process must not start."""
+
+
+@dataclass(frozen=True)
+class WechatApp:
+    """Credentials of one WeChat app (the official account or the mini-program)."""
+
+    kind: str
+    appid: str
+    secret: str
+    token: str
+    aes_key: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parsed environment. Built by `load_settings()`, never mutated."""
+
+    env: str
+    secret_key: str
+    database_url: str
+    redis_url: str
+    embedded_redis: bool
+    public_base_url: str
+    instance_dir: Path
+    storage_dir: Path
+    port: int
+    log_level: str
+    db_pool_size: int
+    upload_max_mb: int
+    wechat_api_base: str
+    wechat_sandbox: bool
+    sandbox_port: int
+    mp: WechatApp
+    wxa: WechatApp
+    wxa_page: str
+    wxa_env_version: str
+    callback_max_age: int
+    rq_worker_ttl: int
+    rq_maintenance_interval: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _wechat_app(environ, kind: str, sandbox: bool) -> WechatApp:
+    prefix = f"WECHAT_{kind.upper()}_"
+    defaults = SANDBOX_APPS[kind] if sandbox else {}
+    values = {
+        key: environ.get(prefix + key.upper(), "").strip() or defaults.get(key, "")
+        for key in ("appid", "secret", "token", "aes_key")
+    }
+    return WechatApp(kind=kind, **values)
+
+
+def load_settings(environ=None) -> Settings:
+    """Read and check the environment; raise ConfigError on anything unsafe."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("APP_ENV", "development").strip() or "development"
+    if env not in ("development", "production"):
+        raise ConfigError(f"APP_ENV must be development or production, got {env!r}")
+    instance_dir = Path(environ.get("INSTANCE_DIR") or ROOT / "instance").resolve()
+    sandbox = not (environ.get("WECHAT_MP_APPID") or environ.get("WECHAT_WXA_APPID"))
+    sandbox_port = _int(environ, "SANDBOX_PORT", 5055)
+    port = _int(environ, "PORT", 5000)
+    redis_url = environ.get("REDIS_URL", "").strip()
+    settings = Settings(
+        env=env,
+        secret_key=environ.get("SECRET_KEY", "").strip() or DEFAULT_SECRET_KEY,
+        database_url=environ.get("DATABASE_URL", "").strip()
+        or f"sqlite:///{instance_dir / 'campaign.db'}",
+        redis_url=redis_url or f"redis://127.0.0.1:{_int(environ, 'EMBEDDED_REDIS_PORT', 6390)}/0",
+        embedded_redis=not redis_url,
+        public_base_url=(environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        instance_dir=instance_dir,
+        storage_dir=Path(environ.get("STORAGE_DIR") or instance_dir / "storage").resolve(),
+        port=port,
+        log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+        db_pool_size=_int(environ, "DB_POOL_SIZE", 10),
+        upload_max_mb=_int(environ, "UPLOAD_MAX_MB", 200),
+        wechat_api_base=(
+            environ.get("WECHAT_API_BASE", "").strip()
+            or (f"http://127.0.0.1:{sandbox_port}" if sandbox else "")
+        ).rstrip("/"),
+        wechat_sandbox=sandbox,
+        sandbox_port=sandbox_port,
+        mp=_wechat_app(environ, "mp", sandbox),
+        wxa=_wechat_app(environ, "wxa", sandbox),
+        wxa_page=environ.get("WECHAT_WXA_PAGE", "pages/index/index"),
+        wxa_env_version=environ.get("WECHAT_WXA_ENV_VERSION", "release"),
+        callback_max_age=_int(environ, "WECHAT_CALLBACK_MAX_AGE", 300),
+        rq_worker_ttl=_int(environ, "RQ_WORKER_TTL", 60),
+        rq_maintenance_interval=_int(environ, "RQ_MAINTENANCE_INTERVAL", 30),
+    )
+    if settings.production:
+        _refuse_unsafe_production(settings)
+    return settings
+
+
+def _refuse_unsafe_production(settings: Settings) -> None:
+    """Production must not run on development defaults (DESIGN §7)."""
+    problems = []
+    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
+        problems.append("SECRET_KEY is missing, default or shorter than 32 characters")
+    if settings.embedded_redis:
+        problems.append("REDIS_URL is not set")
+    if settings.database_url.startswith("sqlite"):
+        problems.append("DATABASE_URL is not set (SQLite is for development only)")
+    if settings.wechat_sandbox:
+        problems.append("WeChat credentials are not set (the sandbox is for development only)")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

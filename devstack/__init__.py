@@ -1,0 +1,1 @@
+"""Development conveniences: the embedded Redis and the one-command local stack."""

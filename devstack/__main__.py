@@ -1,0 +1,140 @@
+"""`python -m devstack` (what `make run` calls): the whole service on embedded defaults.
+
+Starts, in order: the embedded Redis (when REDIS_URL is unset), the WeChat sandbox (when no
+WeChat credentials are set), migrations and the 2021 campaign seed, then the web server,
+one RQ worker and the periodic scheduler. Prints the URLs, and on Ctrl-C stops everything
+in reverse order.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+import runtime
+from campaign.definition import seed_default_campaign
+from config import load_settings
+from devstack.redis_server import start_redis, stop_redis
+from models import db, upgrade_schema
+
+PYTHON = sys.executable
+
+
+def main() -> int:
+    settings = load_settings()
+    children: list[tuple[str, subprocess.Popen]] = []
+    try:
+        if settings.embedded_redis:
+            port = int(settings.redis_url.rsplit(":", 1)[1].split("/")[0])
+            children.append(("redis", start_redis(port, settings.instance_dir / "redis")))
+        if settings.wechat_sandbox:
+            children.append(("sandbox", _start_sandbox(settings)))
+        runtime.bootstrap(settings)
+        with db.connection_context():
+            upgrade_schema()
+            seed_default_campaign()
+        children.append(("web", _spawn(_web_command(settings))))
+        children.append(("worker", _spawn([PYTHON, "-m", "tasks.worker"])))
+        children.append(("cron", _spawn([PYTHON, "-m", "tasks.cron"])))
+        _wait_ready(f"http://127.0.0.1:{settings.port}/readyz")
+        _print_urls(settings)
+        return _supervise(children)
+    finally:
+        _stop_all(children)
+
+
+def _web_command(settings) -> list[str]:
+    return [
+        PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "--bind", f"127.0.0.1:{settings.port}", "--workers", "2", "app:app",
+    ]  # fmt: skip
+
+
+def _start_sandbox(settings) -> subprocess.Popen:
+    base = f"http://127.0.0.1:{settings.port}/wechat"
+    apps = [
+        {**_app_args(settings.mp), "kind": "mp", "callback_url": f"{base}/mp"},
+        {**_app_args(settings.wxa), "kind": "wxa", "callback_url": f"{base}/wxa"},
+    ]
+    command = [PYTHON, "-m", "wechat.sandbox", "--port", str(settings.sandbox_port)]
+    for app in apps:
+        command += ["--app", json.dumps(app)]
+    process = _spawn(command)
+    _wait_ready(f"{settings.wechat_api_base}/__admin/state")
+    return process
+
+
+def _app_args(app) -> dict:
+    return {"appid": app.appid, "secret": app.secret, "token": app.token, "aes_key": app.aes_key}
+
+
+def _spawn(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, env=os.environ.copy())
+
+
+def _wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready within {timeout:.0f}s")
+
+
+def _print_urls(settings) -> None:
+    base = f"http://127.0.0.1:{settings.port}"
+    lines = [
+        "",
+        "征集活动服务已启动 — the campaign service is running:",
+        f"  API          {base}/api/v1/campaign",
+        f"  health       {base}/healthz   {base}/readyz",
+        f"  metrics      {base}/metrics",
+        f"  database     {settings.database_url}",
+        f"  redis        {settings.redis_url}" + (" (embedded)" if settings.embedded_redis else ""),
+    ]
+    if settings.wechat_sandbox:
+        lines.append(f"  wechat       {settings.wechat_api_base} (sandbox; see docs/sandbox.md)")
+    lines.append("Press Ctrl-C to stop everything.\n")
+    print("\n".join(lines), flush=True)
+
+
+def _supervise(children) -> int:
+    """Wait until Ctrl-C/SIGTERM or until a child dies; return a shell exit status."""
+    stop = {"requested": False}
+
+    def request_stop(_signum, _frame):
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while not stop["requested"]:
+        for name, process in children:
+            if process.poll() is not None:
+                print(f"{name} exited with status {process.returncode}; stopping", flush=True)
+                return 1
+        time.sleep(0.5)
+    return 0
+
+
+def _stop_all(children) -> None:
+    for name, process in reversed(children):
+        if name == "redis":
+            stop_redis(process)
+            continue
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

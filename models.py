@@ -1,0 +1,605 @@
+"""The database: one class per table, in dependency order (DESIGN §4).
+
+Every row belongs to a campaign, directly or through its parent. Datetimes are stored
+as naive UTC; conversion to the campaign's time zone happens at the edges. The schema
+itself is owned by `migrations/`; a test keeps this file and the migrations in step.
+No Flask, RQ or wechatpy here.
+"""
+
+import datetime
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import (
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+db = DatabaseProxy()
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC now: what every DateTimeField here stores."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def make_database(url: str, pool_size: int = 10):
+    """Build the peewee database for a URL: SQLite in WAL mode, or pooled PostgreSQL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path[1:]) if parsed.path.startswith("//") else unquote(parsed.path)
+        return SqliteDatabase(
+            path or ":memory:",
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000},
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PooledPostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=10,
+        )
+    raise ValueError(f"unsupported DATABASE_URL scheme {parsed.scheme!r}")
+
+
+def init_db(url: str, pool_size: int = 10):
+    """Point the shared `db` proxy at the configured database."""
+    database = make_database(url, pool_size)
+    db.initialize(database)
+    return database
+
+
+class JSONField(TextField):
+    """JSON stored as text, so SQLite and PostgreSQL behave the same."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+# --- The campaign -------------------------------------------------------------------------
+
+
+class Campaign(BaseModel):
+    """One call for entries; all of the plan's facts live here, not in code."""
+
+    slug = CharField(unique=True, max_length=64)
+    title = CharField(max_length=200)
+    theme = CharField(max_length=200)
+    organizer = CharField(max_length=200)
+    timezone = CharField(max_length=64, default="Asia/Shanghai")
+    opens_at = DateTimeField()
+    closes_at = DateTimeField()
+    grace_minutes = IntegerField(default=0)
+    review_opens_at = DateTimeField(null=True)
+    review_closes_at = DateTimeField(null=True)
+    publish_from = DateTimeField(null=True)
+    publish_until = DateTimeField(null=True)
+    stage = CharField(max_length=32, default="collection")
+    limits = JSONField()
+    quotas = JSONField()
+    contact = JSONField()
+    regions = JSONField()
+    org_levels = JSONField()
+    settings = JSONField(default=dict)
+    is_current = BooleanField(default=False, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class CampaignOption(BaseModel):
+    """A coded choice of a campaign: domain, theme, route, criterion, stage or element."""
+
+    campaign = ForeignKeyField(Campaign, backref="options", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    code = CharField(max_length=32)
+    label = CharField(max_length=100)
+    description = TextField(default="")
+    position = IntegerField(default=0)
+    weight = FloatField(default=1.0)
+
+    class Meta:
+        indexes = ((("campaign", "kind", "code"), True),)
+
+
+# --- People and organizations -------------------------------------------------------------
+
+
+class WechatUser(BaseModel):
+    """A WeChat identity in one of our apps. `session_key` never leaves the server."""
+
+    app = CharField(max_length=8)  # "mp" or "wxa"
+    openid = CharField(max_length=64)
+    unionid = CharField(max_length=64, null=True, index=True)
+    session_key = CharField(max_length=64, null=True)
+    nickname = CharField(max_length=100, null=True)
+    phone = CharField(max_length=32, null=True)
+    follower = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("app", "openid"), True),)
+
+
+class AuthSession(BaseModel):
+    """A bearer token we issued; only its hash is stored, so a leak of rows leaks no token."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(WechatUser, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+
+
+class Account(BaseModel):
+    """A console login: organizer, expert or admin."""
+
+    username = CharField(max_length=64, unique=True)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16)
+    display_name = CharField(max_length=100)
+    campaign = ForeignKeyField(Campaign, null=True, backref="accounts", on_delete="CASCADE")
+    wechat_user = ForeignKeyField(WechatUser, null=True, on_delete="SET NULL")
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Department(BaseModel):
+    """A recommending department (organization, industry or party-school route)."""
+
+    campaign = ForeignKeyField(Campaign, backref="departments", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    route = CharField(max_length=32)
+    region = CharField(max_length=64, default="")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
+    contact_name = CharField(max_length=64, default="")
+    contact_phone = CharField(max_length=32, default="")
+    invite_code = CharField(max_length=32, unique=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("campaign", "name"), True),)
+
+
+class DepartmentMember(BaseModel):
+    """A WeChat user bound to a department through its invite code."""
+
+    department = ForeignKeyField(Department, backref="members", on_delete="CASCADE")
+    user = ForeignKeyField(WechatUser, backref="memberships", on_delete="CASCADE")
+    bound_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("department", "user"), True),)
+
+
+class Channel(BaseModel):
+    """A tracked way in: one short unguessable code, printed as QR codes and posters."""
+
+    campaign = ForeignKeyField(Campaign, backref="channels", on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, backref="channels", on_delete="CASCADE")
+    route = CharField(max_length=32)
+    code = CharField(max_length=16, unique=True)
+    label = CharField(max_length=200, default="")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("campaign", "route"), False),)
+
+
+class ChannelAsset(BaseModel):
+    """A generated code of a channel: link QR, mini-program code or official-account QR."""
+
+    channel = ForeignKeyField(Channel, backref="codes", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # link | wxa | mp
+    status = CharField(max_length=16, default="pending")  # pending | ready | failed
+    storage_key = CharField(max_length=255, null=True)
+    ticket = CharField(max_length=255, null=True)
+    url = CharField(max_length=512, null=True)
+    error = TextField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("channel", "kind"), True),)
+
+
+class Attribution(BaseModel):
+    """The first touch of a user in a campaign: it fixes the route and department."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    user = ForeignKeyField(WechatUser, backref="attributions", on_delete="CASCADE")
+    channel = ForeignKeyField(Channel, null=True, on_delete="SET NULL")
+    route = CharField(max_length=32)
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    reassigned_by = CharField(max_length=64, null=True)
+
+    class Meta:
+        indexes = ((("campaign", "user"), True), (("campaign", "department"), False))
+
+
+class Touch(BaseModel):
+    """One scan or open: the funnel's raw data."""
+
+    id = BigAutoField()
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    channel = ForeignKeyField(Channel, null=True, on_delete="SET NULL")
+    user = ForeignKeyField(WechatUser, null=True, on_delete="SET NULL")
+    visitor = CharField(max_length=64, null=True)
+    kind = CharField(max_length=16)  # link_scan | mp_scan | mp_subscribe | wxa_open | oauth
+    client = CharField(max_length=16, default="other")  # wechat | other
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("campaign", "channel", "at"), False), (("campaign", "at"), False))
+
+
+class Unit(BaseModel):
+    """A grassroots party organization, registered by its contact person."""
+
+    campaign = ForeignKeyField(Campaign, backref="units", on_delete="CASCADE")
+    owner = ForeignKeyField(WechatUser, backref="units", on_delete="CASCADE")
+    name = CharField(max_length=200, default="")
+    region = CharField(max_length=64, default="")
+    domain = CharField(max_length=32, default="")
+    org_level = CharField(max_length=32, default="")
+    contact_name = CharField(max_length=64, default="")
+    contact_phone = CharField(max_length=32, default="")
+    phone_verified = BooleanField(default=False)
+    merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("campaign", "owner"), True),
+            (("campaign", "region"), False),
+            (("campaign", "domain"), False),
+        )
+
+
+# --- Entries ------------------------------------------------------------------------------
+
+
+class Entry(BaseModel):
+    """A brand or case. Status moves only through `campaign.status`."""
+
+    campaign = ForeignKeyField(Campaign, backref="entries", on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, backref="entries", on_delete="CASCADE")
+    owner = ForeignKeyField(WechatUser, backref="entries", on_delete="CASCADE")
+    track = CharField(max_length=8, default="case")  # brand | case
+    domain = CharField(max_length=32, default="")
+    themes = JSONField(default=list)
+    title = CharField(max_length=200, default="")
+    abstract = TextField(default="")
+    background = TextField(default="")
+    approach = TextField(default="")
+    results = TextField(default="")
+    significance = TextField(default="")
+    route = CharField(max_length=32)
+    channel = ForeignKeyField(Channel, null=True, on_delete="SET NULL")
+    department = ForeignKeyField(Department, null=True, backref="entries", on_delete="SET NULL")
+    status = CharField(max_length=16, default="draft")
+    content_check = CharField(max_length=16, default="unchecked")
+    duplicate_group = CharField(max_length=32, null=True)
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    submitted_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("campaign", "status"), False),
+            (("campaign", "department", "status"), False),
+            (("campaign", "route", "status"), False),
+        )
+
+
+class EntryRevision(BaseModel):
+    """A saved version of an entry's text, so nothing typed is ever lost."""
+
+    entry = ForeignKeyField(Entry, backref="revisions", on_delete="CASCADE")
+    data = JSONField()
+    saved_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("entry", "saved_at"), False),)
+
+
+class StatusChange(BaseModel):
+    """Every status transition of an entry, with who made it and why."""
+
+    entry = ForeignKeyField(Entry, backref="status_changes", on_delete="CASCADE")
+    from_status = CharField(max_length=16)
+    to_status = CharField(max_length=16)
+    actor = CharField(max_length=64)
+    note = TextField(default="")
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("to_status", "at"), False),)
+
+
+class LateCode(BaseModel):
+    """A code an organizer gives a department to submit after the deadline."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, on_delete="CASCADE")
+    code = CharField(max_length=32, unique=True)
+    expires_at = DateTimeField()
+    max_uses = IntegerField(default=1)
+    uses = IntegerField(default=0)
+    note = TextField(default="")
+    created_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Attachment(BaseModel):
+    """Evidence of an entry; stored under a random key, typed by its magic bytes."""
+
+    entry = ForeignKeyField(Entry, backref="attachments", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # photo | video | document | press
+    original_name = CharField(max_length=255, default="")
+    storage_key = CharField(max_length=255, null=True)
+    link = CharField(max_length=1024, null=True)
+    mime = CharField(max_length=64, default="")
+    size = BigIntegerField(default=0)
+    sha256 = CharField(max_length=64, default="")
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    thumb_key = CharField(max_length=255, null=True)
+    check_status = CharField(max_length=16, default="pending")
+    trace_id = CharField(max_length=64, null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+# --- WeChat callbacks and notices ---------------------------------------------------------
+
+
+class InboundEvent(BaseModel):
+    """A WeChat push, unique by WeChat's own de-duplication key."""
+
+    app = CharField(max_length=8)
+    dedupe_key = CharField(max_length=255, unique=True)
+    msg_type = CharField(max_length=32)
+    event = CharField(max_length=64, default="")
+    from_user = CharField(max_length=64, default="")
+    payload = JSONField()
+    state = CharField(max_length=16, default="new")
+    received_at = DateTimeField(default=utcnow)
+
+
+class MessageTemplate(BaseModel):
+    """A WeChat message template the campaign may send with, and how to fill it."""
+
+    campaign = ForeignKeyField(Campaign, backref="templates", on_delete="CASCADE")
+    purpose = CharField(max_length=32)  # deadline | endorsement | review | mailin | general
+    channel = CharField(max_length=16)  # wxa_subscribe | mp_template
+    template_id = CharField(max_length=128)
+    title = CharField(max_length=100)
+    long_term = BooleanField(default=False)
+    fields = JSONField(default=dict)
+    page = CharField(max_length=255, default="")
+
+    class Meta:
+        indexes = ((("campaign", "template_id"), True),)
+
+
+class SubscriptionGrant(BaseModel):
+    """What a user accepted in a subscribe popup: one send per one-time accept."""
+
+    user = ForeignKeyField(WechatUser, backref="grants", on_delete="CASCADE")
+    template_id = CharField(max_length=128)
+    remaining = IntegerField(default=0)
+    long_term = BooleanField(default=False)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "template_id"), True),)
+
+
+class Notice(BaseModel):
+    """A message to an audience; its deliveries are the outbox."""
+
+    campaign = ForeignKeyField(Campaign, backref="notices", on_delete="CASCADE")
+    title = CharField(max_length=200)
+    template = ForeignKeyField(MessageTemplate, on_delete="RESTRICT")
+    values = JSONField(default=dict)
+    audience = JSONField(default=dict)
+    send_at = DateTimeField(null=True)
+    auto_key = CharField(max_length=64, null=True)
+    state = CharField(max_length=16, default="draft")
+    total = IntegerField(default=0)
+    created_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("campaign", "auto_key"), True), (("state", "send_at"), False))
+
+
+class Delivery(BaseModel):
+    """One notice to one user: claimed, sent and settled exactly once."""
+
+    notice = ForeignKeyField(Notice, backref="deliveries", on_delete="CASCADE")
+    user = ForeignKeyField(WechatUser, on_delete="CASCADE")
+    state = CharField(max_length=16, default="pending")
+    errcode = IntegerField(null=True)
+    reason = CharField(max_length=255, default="")
+    attempts = IntegerField(default=0)
+    not_before = DateTimeField(default=utcnow)
+    lease_until = DateTimeField(null=True)
+    msgid = CharField(max_length=64, null=True, index=True)
+    sent_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("notice", "user"), True),
+            (("notice", "state"), False),
+            (("state", "lease_until"), False),
+        )
+
+
+# --- Review, selection and after --------------------------------------------------------
+
+
+class Assignment(BaseModel):
+    """An entry given to an expert to score."""
+
+    entry = ForeignKeyField(Entry, backref="assignments", on_delete="CASCADE")
+    expert = ForeignKeyField(Account, backref="assignments", on_delete="CASCADE")
+    comment = TextField(default="")
+    submitted_at = DateTimeField(null=True)
+    assigned_by = CharField(max_length=64)
+    assigned_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("expert", "entry"), True),)
+
+
+class Score(BaseModel):
+    """One criterion's score within an assignment."""
+
+    assignment = ForeignKeyField(Assignment, backref="scores", on_delete="CASCADE")
+    criterion = CharField(max_length=32)
+    value = FloatField()
+    comment = TextField(default="")
+
+    class Meta:
+        indexes = ((("assignment", "criterion"), True),)
+
+
+class ConflictDeclaration(BaseModel):
+    """An expert's conflict of interest with a unit, department or entry."""
+
+    expert = ForeignKeyField(Account, backref="conflicts", on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, null=True, on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, on_delete="CASCADE")
+    entry = ForeignKeyField(Entry, null=True, on_delete="CASCADE")
+    reason = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Decision(BaseModel):
+    """An organizer's staged or applied award decision on an entry."""
+
+    entry = ForeignKeyField(Entry, backref="decisions", unique=True, on_delete="CASCADE")
+    award = CharField(max_length=16)  # brand | case | none
+    state = CharField(max_length=16, default="pending")  # pending | applied
+    reason = TextField(default="")
+    decided_by = CharField(max_length=64)
+    decided_at = DateTimeField(default=utcnow)
+
+
+class MailIn(BaseModel):
+    """The stamped paper materials a winner must mail in."""
+
+    entry = ForeignKeyField(Entry, backref="mailins", unique=True, on_delete="CASCADE")
+    status = CharField(max_length=16, default="awaiting")  # awaiting | received | incomplete
+    tracking_no = CharField(max_length=64, default="")
+    note = TextField(default="")
+    received_at = DateTimeField(null=True)
+    received_by = CharField(max_length=64, null=True)
+
+
+class Attendee(BaseModel):
+    """A registration for the offline exchange, checked in once by QR."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, null=True, on_delete="SET NULL")
+    name = CharField(max_length=64)
+    phone = CharField(max_length=32, default="")
+    checkin_code = CharField(max_length=32, unique=True)
+    checked_in_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class AuditLog(BaseModel):
+    """Who changed what, when, with the values before and after. Append-only."""
+
+    campaign = ForeignKeyField(Campaign, null=True, on_delete="SET NULL")
+    actor = CharField(max_length=64)
+    action = CharField(max_length=64)
+    object_type = CharField(max_length=32)
+    object_id = CharField(max_length=64)
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+    request_id = CharField(max_length=64, null=True)
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("object_type", "object_id"), False), (("campaign", "at"), False))
+
+
+MODELS = [
+    Campaign,
+    CampaignOption,
+    WechatUser,
+    AuthSession,
+    Account,
+    Department,
+    DepartmentMember,
+    Channel,
+    ChannelAsset,
+    Attribution,
+    Touch,
+    Unit,
+    Entry,
+    EntryRevision,
+    StatusChange,
+    LateCode,
+    Attachment,
+    InboundEvent,
+    MessageTemplate,
+    SubscriptionGrant,
+    Notice,
+    Delivery,
+    Assignment,
+    Score,
+    ConflictDeclaration,
+    Decision,
+    MailIn,
+    Attendee,
+    AuditLog,
+]
+
+
+def migration_runner() -> Runner:
+    """peewee's own runner (`pwmigrate`) over `migrations/`, on the configured database."""
+    return Runner(db.obj, str(MIGRATIONS_DIR))
+
+
+def upgrade_schema() -> list[str]:
+    """Apply pending migrations; return their names."""
+    return migration_runner().up()

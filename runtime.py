@@ -1,0 +1,32 @@
+"""Wires the process-wide singletons (settings, database, Redis) in one short function.
+
+Every entry point calls `bootstrap()`: the web app factory, the RQ worker, the periodic
+scheduler and the CLI. Nothing here imports Flask.
+"""
+
+from config import Settings, load_settings
+from logs import configure_logging
+from models import init_db
+from tasks.queue import init_redis
+
+_settings: Settings | None = None
+
+
+def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | None = 5.0):
+    """Read settings (unless given), then connect the database and Redis."""
+    global _settings
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    init_db(settings.database_url, settings.db_pool_size)
+    init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
+    _settings = settings
+    return settings
+
+
+def settings() -> Settings:
+    """The settings `bootstrap()` loaded."""
+    if _settings is None:
+        raise RuntimeError("runtime.bootstrap() has not run")
+    return _settings

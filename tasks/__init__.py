@@ -1,0 +1,1 @@
+"""Background jobs (RQ), grouped by topic, plus the worker and the periodic schedule."""

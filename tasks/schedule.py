@@ -1,0 +1,10 @@
+"""The periodic schedule: what `python -m tasks.cron` enqueues, and how often.
+
+Exactly one cron process runs (deploy/); each job is idempotent, so an overlap after a
+restart does no harm.
+"""
+
+from tasks import maintenance
+
+# (function, queue, interval in seconds)
+PERIODIC = ((maintenance.purge_expired_sessions, "default", 3600),)
