@@ -4,11 +4,18 @@ from flask import Flask
 
 import runtime
 from api import campaign as campaign_api
-from api import errors, health
+from api import errors, health, text
 from commands import campaign_commands, db_commands
 from config import Settings
 
-BLUEPRINTS = (errors.bp, health.bp, campaign_api.bp, db_commands, campaign_commands)
+BLUEPRINTS = (
+    errors.bp,
+    health.bp,
+    campaign_api.bp,
+    text.bp,
+    db_commands,
+    campaign_commands,
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
