@@ -3,16 +3,21 @@
 from flask import Flask
 
 import runtime
+from api import auth, errors, health, oauth, text, wechat_callbacks
 from api import campaign as campaign_api
-from api import errors, health, text
 from commands import campaign_commands, db_commands
 from config import Settings
+from pages import h5
 
 BLUEPRINTS = (
     errors.bp,
     health.bp,
     campaign_api.bp,
     text.bp,
+    auth.bp,
+    wechat_callbacks.bp,
+    oauth.bp,
+    h5.bp,
     db_commands,
     campaign_commands,
 )

@@ -1,4 +1,4 @@
-"""Wires the process-wide singletons (settings, database, Redis) in one short function.
+"""Wires the process-wide singletons (settings, database, Redis, WeChat) in one function.
 
 Every entry point calls `bootstrap()`: the web app factory, the RQ worker, the periodic
 scheduler and the CLI. Nothing here imports Flask.
@@ -8,19 +8,21 @@ from config import Settings, load_settings
 from logs import configure_logging
 from models import init_db
 from tasks.queue import init_redis
+from wechat.client import init_wechat
 
 _settings: Settings | None = None
 
 
 def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | None = 5.0):
-    """Read settings (unless given), then connect the database and Redis."""
+    """Read settings (unless given), then connect the database, Redis and WeChat."""
     global _settings
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     init_db(settings.database_url, settings.db_pool_size)
-    init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
+    redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
+    init_wechat(settings, redis)
     _settings = settings
     return settings
 

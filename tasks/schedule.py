@@ -4,7 +4,10 @@ Exactly one cron process runs (deploy/); each job is idempotent, so an overlap a
 restart does no harm.
 """
 
-from tasks import maintenance
+from tasks import maintenance, touches
 
 # (function, queue, interval in seconds)
-PERIODIC = ((maintenance.purge_expired_sessions, "default", 3600),)
+PERIODIC = (
+    (maintenance.purge_expired_sessions, "default", 3600),
+    (touches.flush_touches, "default", 60),
+)

@@ -90,6 +90,22 @@ def truncate_all() -> None:
 
 
 @pytest.fixture
+def run_jobs(app):
+    """Run every queued job in-process, as a real RQ worker would; return how many ran."""
+    from rq import SimpleWorker
+
+    from tasks.queue import QUEUE_NAMES, get_queue
+
+    def run(allow_failures: bool = False) -> int:
+        worker = SimpleWorker([get_queue(n) for n in QUEUE_NAMES], connection=redis_connection())
+        worker.work(burst=True)
+        assert allow_failures or worker.failed_job_count == 0, "a job failed: see the log"
+        return worker.successful_job_count
+
+    return run
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

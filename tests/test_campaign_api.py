@@ -10,7 +10,12 @@ def test_campaign_contract(client, campaign):
     assert body["opens_at"] == "2021-04-01T00:00:00+08:00"
     assert body["closes_at"] == "2021-10-31T23:59:59+08:00"
     assert body["stage"] == "collection"
-    assert [d["code"] for d in body["routes"]] == ["online", "org_dept", "industry_dept", "party_school"]
+    assert [d["code"] for d in body["routes"]] == [
+        "online",
+        "org_dept",
+        "industry_dept",
+        "party_school",
+    ]
     assert len(body["domains"]) == 7 and len(body["themes"]) == 4 and len(body["criteria"]) == 6
     assert all({"code", "label"} <= set(item) for item in body["domains"] + body["criteria"])
     assert body["limits"]["abstract"] == {"min": 200, "max": 300}

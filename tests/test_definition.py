@@ -40,7 +40,14 @@ def test_seed_has_exactly_the_plans_facts(campaign):
         "在党史学习教育中做到学史明理",
     ]
     assert labels(campaign, "route") == ["网络征集", "组织部门推荐", "行业部门推荐", "党校系统推荐"]
-    assert labels(campaign, "criterion") == ["政治性", "操作性", "实效性", "创新性", "推广性", "完整性"]
+    assert labels(campaign, "criterion") == [
+        "政治性",
+        "操作性",
+        "实效性",
+        "创新性",
+        "推广性",
+        "完整性",
+    ]
     assert all(o.description for o in options(campaign, "criterion"))
     assert labels(campaign, "stage") == ["案例征集", "专家点评", "名单展示", "线下交流"]
     assert labels(campaign, "element") == ["背景", "做法", "成效", "意义"]
@@ -109,7 +116,10 @@ def test_reloading_an_edited_file_updates_in_place(campaign):
         ({"slug": None}, "slug"),
         ({"domains": []}, "'domains'"),
         ({"stage": "voting"}, "'stage'"),
-        ({"limits": {"abstract": {"min": 300, "max": 200}, "body": {"min": 1, "max": 2}}}, "abstract"),
+        (
+            {"limits": {"abstract": {"min": 300, "max": 200}, "body": {"min": 1, "max": 2}}},
+            "abstract",
+        ),
     ],
 )
 def test_broken_definitions_are_refused(change, message):

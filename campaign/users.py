@@ -1,0 +1,30 @@
+"""WeChat identities: created or refreshed from what WeChat's servers said, never a client."""
+
+from peewee import IntegrityError
+
+from models import WechatUser, db, utcnow
+
+
+def upsert_user(app: str, openid: str, **fields) -> WechatUser:
+    """The user of `app` with `openid`, created if new; non-empty `fields` are updated."""
+    values = {key: value for key, value in fields.items() if value not in (None, "")}
+    where = (WechatUser.app == app) & (WechatUser.openid == openid)
+    user = WechatUser.get_or_none(where)
+    if user is None:
+        try:
+            with db.atomic():
+                return WechatUser.create(app=app, openid=openid, **values)
+        except IntegrityError:  # a concurrent first login won the race
+            user = WechatUser.get(where)
+    values["last_seen_at"] = utcnow()
+    WechatUser.update(**values).where(WechatUser.id == user.id).execute()
+    for key, value in values.items():
+        setattr(user, key, value)
+    return user
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`138****5678`: how a phone number appears in responses, logs and exports."""
+    if not phone:
+        return None
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"

@@ -1,0 +1,1 @@
+"""Server-rendered public pages: the H5 landing page users reach inside WeChat."""

@@ -1,0 +1,1 @@
+"""WeChat integration: clients, callbacks, OAuth, QR codes, sending; `sandbox/` is a stand-in."""

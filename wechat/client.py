@@ -1,0 +1,114 @@
+"""The one place wechatpy clients are built, for the official account and the mini-program.
+
+wechatpy's own token handling is replaced: tokens come from `TokenStore` (Redis, shared,
+locked), and a token error (40001/40014/42001) is retried exactly once after a
+compare-and-expire — wechatpy's built-in retry recurses without bound. Every
+call has a timeout, and with `WECHAT_API_BASE` set every WeChat host is rewritten to that
+base at the transport level, so the real wechatpy code runs unchanged against the sandbox
+or another stand-in.
+"""
+
+import requests
+from requests.adapters import HTTPAdapter
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from config import Settings, WechatApp
+from wechat.tokens import TokenStore
+
+WECHAT_HOSTS = (
+    "https://api.weixin.qq.com",
+    "https://mp.weixin.qq.com",
+    "https://open.weixin.qq.com",
+)
+TOKEN_ERRORS = {40001, 40014, 42001}
+TIMEOUT = (3.05, 10)  # connect, read: every call has both
+
+_clients: dict[str, "CampaignClient"] = {}
+
+
+class TokenRejected(WeChatClientException):
+    """WeChat refused the access token twice in a row: configuration, not bad luck."""
+
+
+class WeChatTransport(HTTPAdapter):
+    """Every request to WeChat gets a timeout, and goes to `base` when one is configured."""
+
+    def __init__(self, base: str = ""):
+        super().__init__(pool_maxsize=32)
+        self.base = base.rstrip("/")
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = TIMEOUT  # wechatpy's OAuth and token calls set none
+        for host in WECHAT_HOSTS:
+            if self.base and request.url.startswith(host + "/"):
+                request.url = self.base + request.url[len(host) :]
+                break
+        return super().send(request, **kwargs)
+
+
+def mount_transport(http: requests.Session, base: str) -> None:
+    """Route a requests session's WeChat traffic through `WeChatTransport`."""
+    adapter = WeChatTransport(base)
+    for host in WECHAT_HOSTS:
+        http.mount(host + "/", adapter)
+    if base:
+        http.mount(base + "/", adapter)
+
+
+class CampaignClient(WeChatClient):
+    """wechatpy's WeChatClient with shared tokens and a bounded token retry."""
+
+    def __init__(self, app: WechatApp, redis, api_base: str = ""):
+        super().__init__(app.appid, app.secret, timeout=TIMEOUT, auto_retry=False)
+        self.kind = app.kind
+        mount_transport(self._http, api_base)
+        self.tokens = TokenStore(redis, app.appid, app.secret, self._http, api_base)
+
+    @property
+    def access_token(self) -> str:
+        return self.tokens.get()
+
+    def fetch_access_token(self):
+        return {"access_token": self.tokens.get()}
+
+    def _request(self, method, url_or_endpoint, **kwargs):
+        params = kwargs.setdefault("params", {})
+        if not isinstance(params, dict) or "access_token" in params:
+            return super()._request(method, url_or_endpoint, **kwargs)
+        token = self.tokens.get()
+        params["access_token"] = token
+        try:
+            return super()._request(method, url_or_endpoint, **kwargs)
+        except WeChatClientException as first:
+            if first.errcode not in TOKEN_ERRORS:
+                raise
+            params["access_token"] = self.tokens.invalidate(token)
+        try:
+            return super()._request(method, url_or_endpoint, **kwargs)
+        except WeChatClientException as second:
+            if second.errcode in TOKEN_ERRORS:
+                raise TokenRejected(
+                    second.errcode,
+                    f"access_token rejected twice ({second.errmsg}); check the AppSecret and "
+                    "that no other service fetches tokens for this AppID",
+                    client=self,
+                ) from second
+            raise
+
+
+def init_wechat(settings: Settings, redis) -> None:
+    """Build both clients once per process."""
+    _clients["mp"] = CampaignClient(settings.mp, redis, settings.wechat_api_base)
+    _clients["wxa"] = CampaignClient(settings.wxa, redis, settings.wechat_api_base)
+
+
+def mp_client() -> CampaignClient:
+    """The official account's client."""
+    return _clients["mp"]
+
+
+def wxa_client() -> CampaignClient:
+    """The mini-program's client."""
+    return _clients["wxa"]
