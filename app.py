@@ -3,7 +3,18 @@
 from flask import Flask
 
 import runtime
-from api import auth, errors, health, oauth, text, wechat_callbacks
+from api import (
+    auth,
+    departments,
+    entries,
+    errors,
+    health,
+    oauth,
+    text,
+    touches,
+    units,
+    wechat_callbacks,
+)
 from api import campaign as campaign_api
 from commands import campaign_commands, db_commands
 from config import Settings
@@ -15,6 +26,10 @@ BLUEPRINTS = (
     campaign_api.bp,
     text.bp,
     auth.bp,
+    units.bp,
+    entries.bp,
+    departments.bp,
+    touches.bp,
     wechat_callbacks.bp,
     oauth.bp,
     h5.bp,

@@ -28,3 +28,11 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return None
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def same_person(user: WechatUser) -> list[int]:
+    """Ids of this WeChat user and of their other apps' users (same unionid)."""
+    if not user.unionid:
+        return [user.id]
+    siblings = WechatUser.select(WechatUser.id).where(WechatUser.unionid == user.unionid)
+    return sorted({user.id, *(row.id for row in siblings)})

@@ -7,6 +7,7 @@ redis-server on a free port, exactly as `make run` would.
 
 import os
 import socket
+import threading
 
 import pytest
 
@@ -36,7 +37,17 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory, redis_url):
+def sandbox():
+    """The WeChat sandbox on a loopback port, for the whole session (reset per test)."""
+    from wechat.sandbox.server import Sandbox
+
+    box = Sandbox(push_timeout=2.0).start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, redis_url, sandbox):
     instance = tmp_path_factory.mktemp("instance")
     environ = {
         "APP_ENV": "development",
@@ -45,6 +56,7 @@ def settings(tmp_path_factory, redis_url):
         "REDIS_URL": redis_url,
         "PUBLIC_BASE_URL": "https://campaign.example.cn",
         "LOG_LEVEL": "WARNING",
+        "WECHAT_API_BASE": sandbox.url,
     }
     return load_settings(environ)
 
@@ -69,10 +81,40 @@ def drop_everything() -> None:
         db.execute_sql(f'DROP TABLE IF EXISTS "{table}"{cascade}')
 
 
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a real loopback socket, so the sandbox can push to its callbacks."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def wechat(sandbox, live_server, settings):
+    """The sandbox with our two apps registered, pushing to the live server."""
+    for kind, push_format in (("mp", "xml"), ("wxa", "json")):
+        app = getattr(settings, kind)
+        sandbox.state.add_app(
+            kind,
+            app.appid,
+            app.secret,
+            app.token,
+            app.aes_key,
+            callback_url=f"{live_server}/wechat/{kind}",
+            push_format=push_format,
+        )
+    return sandbox
+
+
 @pytest.fixture(autouse=True)
-def clean_state(app):
-    """Every test starts with empty tables and an empty Redis database."""
+def clean_state(app, sandbox):
+    """Every test starts with empty tables, an empty Redis database and a fresh WeChat."""
     yield
+    sandbox.state.reset()
     redis_connection().flushdb()
     with db.connection_context():
         truncate_all()

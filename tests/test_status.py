@@ -29,7 +29,7 @@ def test_a_legal_move_is_logged_twice(entry):
         ["awarded"],
         ["under_review"],
         ["submitted", "shortlisted"],
-        ["submitted", "withdrawn", "submitted"],
+        ["submitted", "withdrawn", "endorsed"],
     ],
 )
 def test_illegal_moves_are_refused(entry, path):
