@@ -1,9 +1,11 @@
 """The only place the Flask application is assembled. `app` is what gunicorn serves."""
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 import runtime
 from api import (
+    attachments,
     auth,
     departments,
     entries,
@@ -28,6 +30,7 @@ BLUEPRINTS = (
     auth.bp,
     units.bp,
     entries.bp,
+    attachments.bp,
     departments.bp,
     touches.bp,
     wechat_callbacks.bp,
@@ -36,6 +39,16 @@ BLUEPRINTS = (
     db_commands,
     campaign_commands,
 )
+
+
+class NoSessions(SessionInterface):
+    """No cookie sessions: the API authenticates with bearer tokens, so skip the work."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -48,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         SETTINGS=settings,
     )
+    app.session_interface = NoSessions()
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for blueprint in BLUEPRINTS:

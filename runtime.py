@@ -7,6 +7,7 @@ scheduler and the CLI. Nothing here imports Flask.
 from config import Settings, load_settings
 from logs import configure_logging
 from models import init_db
+from storage import init_storage
 from tasks.queue import init_redis
 from wechat.client import init_wechat
 
@@ -14,13 +15,14 @@ _settings: Settings | None = None
 
 
 def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | None = 5.0):
-    """Read settings (unless given), then connect the database, Redis and WeChat."""
+    """Read settings (unless given), then connect the database, storage, Redis and WeChat."""
     global _settings
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     init_db(settings.database_url, settings.db_pool_size)
+    init_storage(settings.storage_dir)
     redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
     init_wechat(settings, redis)
     _settings = settings

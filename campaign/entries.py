@@ -7,7 +7,7 @@ problem, each with a stable code, so the mini-program can show them all together
 
 import datetime
 
-from campaign import status
+from campaign import evidence, status
 from campaign.attribution import attribute, attribution_of
 from campaign.audit import record
 from campaign.definition import options
@@ -24,6 +24,7 @@ from models import (
     db,
     utcnow,
 )
+from storage import get_storage
 
 TEXT_FIELDS = ("title", "abstract", "background", "approach", "results", "significance")
 ELEMENTS = ("background", "approach", "results", "significance")
@@ -284,7 +285,9 @@ def delete_draft(entry: Entry, actor: str) -> None:
     """Delete a draft that was never submitted (or was withdrawn)."""
     if entry.status not in DELETABLE:
         raise EntryLocked("not_deletable", "已提交的案例不能删除，如需撤回请使用撤回功能")
+    keys = evidence.stored_keys(entry.attachments)
     with db.atomic():
         before = {"status": entry.status, "title": entry.title}
         record(actor, "entry.delete", entry, before, None, entry.campaign_id)
         entry.delete_instance()
+    evidence.discard(get_storage(), keys)

@@ -24,9 +24,11 @@ timeout = 30, graceful_timeout = 30
     A request still running after 30 s is a bug or a stuck dependency: the worker is killed and
     replaced. Anything slow (WeChat calls, QR kits, exports, video) runs in RQ jobs. On SIGTERM,
     in-flight requests get 30 s to finish; the systemd unit and compose wait 45 s before SIGKILL.
-max_requests = 1000, max_requests_jitter = 100
-    Recycles each worker after ~1,000 requests to bound slow memory growth; the jitter keeps the
-    workers from restarting all at once.
+max_requests = 50000, max_requests_jitter = 5000
+    Recycles each worker after ~50,000 requests to bound slow memory growth; the jitter keeps the
+    workers from restarting all at once. Not lower: a worker restart re-imports the whole app
+    (hundreds of ms), and at deadline-day rates (callbacks and scans at hundreds per second) a
+    limit of 1,000 would restart every worker every few seconds.
 accesslog = "-" (stdout), one JSON object per line
     The same keys as the app's own log lines (ts, level, logger, msg, request_id; logs.py).
     request_id is the X-Request-Id response header: the app adopts nginx's $request_id, so one id
@@ -121,8 +123,8 @@ workers = _env_int("WEB_CONCURRENCY", 2 * _cpu_count() + 1)
 preload_app = False
 timeout = 30
 graceful_timeout = 30
-max_requests = 1000
-max_requests_jitter = 100
+max_requests = 50000
+max_requests_jitter = 5000
 worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 control_socket_disable = True
 proc_name = "campaign-web"

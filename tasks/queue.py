@@ -7,7 +7,7 @@ a database row before its job is enqueued (RELIABILITY-NOTES §0).
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("callbacks", "default", "notices")
+QUEUE_NAMES = ("default", "notices")
 
 _connection: Redis | None = None
 

@@ -4,10 +4,11 @@ Exactly one cron process runs (deploy/); each job is idempotent, so an overlap a
 restart does no harm.
 """
 
-from tasks import maintenance, touches
+from tasks import maintenance, touches, wechat_events
 
 # (function, queue, interval in seconds)
 PERIODIC = (
     (maintenance.purge_expired_sessions, "default", 3600),
     (touches.flush_touches, "default", 60),
+    (wechat_events.drain_inbox, "default", 60),
 )

@@ -1,69 +1,113 @@
-"""WeChat pushes: accepted inline in milliseconds, processed exactly once by a job.
+"""WeChat pushes: accepted inline in one Redis round trip, processed exactly once by a job.
 
-Inline (`accept_push`): a Redis set-if-absent on WeChat's de-duplication key (kept 10
-minutes, well past WeChat's three tries), the passive reply (cached, so a retry gets the
-same answer), the touch, and an enqueue. The job (`process_event`) inserts the
-`InboundEvent` row — unique on the same key — in the same transaction as the effects, so
-even with Redis emptied a retried push has its effect once.
+Inline (`accept_push`), one Lua script does it all atomically: set-if-absent on WeChat's
+de-duplication key (kept 10 minutes, well past WeChat's three tries), cache the passive
+reply (so a retry gets the same answer), and append the push to the inbox and its touch to
+the touch buffer. The drain job (`drain_inbox`) inserts an `InboundEvent` row — unique on
+the same key — in the same transaction as the effects, so even with Redis emptied a
+retried push has its effect once.
 """
 
+import json
+import logging
+
 from peewee import IntegrityError
-from rq import Retry
 
 from campaign.subscriptions import record_answers, revoke
 from campaign.users import upsert_user
 from models import InboundEvent, db
-from tasks.queue import get_queue, redis_connection
-from tasks.touches import record_touch
+from tasks.buffers import drain, schedule_drain
+from tasks.queue import redis_connection
+from tasks.touches import BUFFER as TOUCHES
+from tasks.touches import flush_touches
 from wechat.callbacks import dedupe_key
 from wechat.handlers import Links, respond
 
+log = logging.getLogger(__name__)
+
+INBOX = "wechat:inbox"
 SEEN_TTL = 600
+
+# KEYS: seen, reply, inbox, touches. ARGV: ttl, push, reply or "", touch or "".
+_ACCEPT = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[1]) end
+  local inbox = redis.call('RPUSH', KEYS[3], ARGV[2])
+  local touches = 0
+  if ARGV[4] ~= '' then touches = redis.call('RPUSH', KEYS[4], ARGV[4]) end
+  return {1, inbox, touches}
+end
+return {0, redis.call('GET', KEYS[2]) or '', 0}
+"""
+_scripts = {}
 
 
 def accept_push(kind: str, message: dict, links: Links) -> str | None:
     """Handle a verified push inline; return the passive reply text, or None for `success`."""
     redis = redis_connection()
-    key = dedupe_key(message)
-    seen = f"wechat:seen:{kind}:{key}"
-    if not redis.set(seen, "1", nx=True, ex=SEEN_TTL):
-        cached = redis.get(seen + ":reply")
-        return cached.decode() if cached else None
-    reply, touch = respond(message, links)
-    if reply:
-        redis.set(seen + ":reply", reply, ex=SEEN_TTL)
-    if touch:
-        record_touch(touch)
-    get_queue("callbacks").enqueue(
-        process_event, kind, key, message, job_timeout=60, retry=Retry(max=3, interval=[5, 30, 120])
+    script = _scripts.get(id(redis)) or _scripts.setdefault(
+        id(redis), redis.register_script(_ACCEPT)
     )
+    key = dedupe_key(message)
+    reply, touch = respond(message, links)
+    push = {"kind": kind, "key": key, "message": message}
+    seen = f"wechat:seen:{kind}:{key}"
+    new, second, touches = script(
+        keys=[seen, seen + ":reply", INBOX, TOUCHES],
+        args=[
+            SEEN_TTL,
+            json.dumps(push, ensure_ascii=False),
+            reply or "",
+            json.dumps(touch) if touch else "",
+        ],
+    )
+    if not new:
+        return second.decode() if second else None
+    if second == 1:
+        schedule_drain(drain_inbox)
+    if touches == 1:
+        schedule_drain(flush_touches)
     return reply
 
 
 @db.connection_context()
+def drain_inbox() -> int:
+    """Process every buffered push; return how many were applied."""
+    return drain(INBOX, _process_batch)
+
+
+def _process_batch(pushes: list[dict]) -> int:
+    outcomes = [process_event(p["kind"], p["key"], p["message"]) for p in pushes]
+    return outcomes.count("done")
+
+
 def process_event(kind: str, key: str, message: dict) -> str:
     """Record the push and apply its effect, once; return what happened."""
     msg_type = str(message.get("MsgType", "")).lower()
     event = str(message.get("Event", "")).lower()
     effect = EFFECTS.get((msg_type, event))
-    state = "done" if effect else "ignored"
-    with db.atomic():
-        try:
-            with db.atomic():
-                InboundEvent.create(
-                    app=kind,
-                    dedupe_key=f"{kind}:{key}",
-                    msg_type=msg_type,
-                    event=event,
-                    from_user=str(message.get("FromUserName", "")),
-                    payload=message,
-                    state=state,
-                )
-        except IntegrityError:
-            return "duplicate"
-        if effect:
-            effect(kind, message)
-    return state
+    row = {
+        "app": kind,
+        "dedupe_key": f"{kind}:{key}",
+        "msg_type": msg_type,
+        "event": event,
+        "from_user": str(message.get("FromUserName", "")),
+        "payload": message,
+        "state": "done" if effect else "ignored",
+    }
+    try:
+        with db.atomic():
+            InboundEvent.create(**row)
+            if effect:
+                effect(kind, message)
+    except IntegrityError:
+        return "duplicate"
+    except Exception:  # a bug in one effect must not block the inbox behind it
+        log.exception("push effect failed", extra={"fields": {"key": row["dedupe_key"]}})
+        with db.atomic():
+            InboundEvent.insert(**{**row, "state": "failed"}).on_conflict_ignore().execute()
+        return "failed"
+    return row["state"]
 
 
 def _follow(kind: str, message: dict) -> None:

@@ -5,6 +5,7 @@ the suite runs against them; unset, it uses SQLite in a temporary folder and an 
 redis-server on a free port, exactly as `make run` would.
 """
 
+import datetime
 import os
 import socket
 import threading
@@ -14,7 +15,7 @@ import pytest
 from campaign.definition import seed_default_campaign
 from config import load_settings
 from devstack.redis_server import start_redis, stop_redis
-from models import MODELS, db
+from models import MODELS, Campaign, db, utcnow
 from tasks.queue import redis_connection
 
 
@@ -139,10 +140,13 @@ def run_jobs(app):
     from tasks.queue import QUEUE_NAMES, get_queue
 
     def run(allow_failures: bool = False) -> int:
-        worker = SimpleWorker([get_queue(n) for n in QUEUE_NAMES], connection=redis_connection())
-        worker.work(burst=True)
-        assert allow_failures or worker.failed_job_count == 0, "a job failed: see the log"
-        return worker.successful_job_count
+        queues = [get_queue(n) for n in QUEUE_NAMES]
+        before = [(q.finished_job_registry.count, q.failed_job_registry.count) for q in queues]
+        SimpleWorker(queues, connection=redis_connection()).work(burst=True)
+        after = [(q.finished_job_registry.count, q.failed_job_registry.count) for q in queues]
+        failed = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+        assert allow_failures or failed == 0, "a job failed: see the log"
+        return sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
 
     return run
 
@@ -158,3 +162,13 @@ def campaign(app):
     with db.connection_context():
         seeded, _ = seed_default_campaign()
     return seeded
+
+
+@pytest.fixture
+def open_window(campaign):
+    """The 2021 campaign, with its window moved around today."""
+    now = utcnow()
+    Campaign.update(
+        opens_at=now - datetime.timedelta(days=10), closes_at=now + datetime.timedelta(days=30)
+    ).where(Campaign.id == campaign.id).execute()
+    return Campaign.get_by_id(campaign.id)

@@ -46,16 +46,6 @@ COMPLETE = {
 }
 
 
-@pytest.fixture
-def open_window(campaign):
-    """The 2021 campaign, with its window moved around today."""
-    now = utcnow()
-    Campaign.update(
-        opens_at=now - datetime.timedelta(days=10), closes_at=now + datetime.timedelta(days=30)
-    ).where(Campaign.id == campaign.id).execute()
-    return Campaign.get_by_id(campaign.id)
-
-
 class Caller:
     """A logged-in WeChat user talking to the API through Flask's client."""
 

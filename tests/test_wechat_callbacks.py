@@ -9,6 +9,7 @@ from campaign.channels import scene_for
 from models import Channel, InboundEvent, SubscriptionGrant, Touch, WechatUser, db
 from tasks.queue import get_queue, redis_connection
 from tasks.touches import BUFFER
+from tasks.wechat_events import INBOX
 from tests import pushes
 
 
@@ -56,7 +57,9 @@ def test_parametric_qr_subscribe_gets_an_encrypted_welcome(client, mp):
         "abcd2345ef",
         "o-new",
     )
-    assert get_queue("callbacks").count == 1
+    push = json.loads(redis_connection().lindex(INBOX, 0))
+    assert push["message"]["FromUserName"] == "o-new"
+    assert get_queue("default").count == 2  # one drain job for the inbox, one for touches
 
 
 def test_a_retried_push_has_its_effect_once(client, mp, campaign, run_jobs):

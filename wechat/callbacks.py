@@ -11,8 +11,8 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
@@ -111,18 +111,42 @@ def _decrypt(app: WechatApp, args, envelope: dict) -> str:
 
 
 def _parse(body: bytes) -> dict:
-    """XML (`<xml>…</xml>`) or JSON object → dict; xmltodict refuses DOCTYPE and entities."""
+    """XML (`<xml>…</xml>`) or a JSON object → dict.
+
+    WeChat never sends a DOCTYPE, so any body declaring one (entity bombs, XXE) is refused
+    before the parser sees it; ElementTree's C parser is several times faster than
+    xmltodict on this hot path.
+    """
     try:
         stripped = body.decode("utf-8").lstrip()
         if stripped.startswith("{"):
             parsed = json.loads(stripped)
+        elif "<!" in stripped.replace("<![CDATA[", ""):
+            raise ValueError("DOCTYPE, entity or comment declarations are not WeChat's")
         else:
-            parsed = xmltodict.parse(stripped, disable_entities=True).get("xml")
-    except Exception as exc:  # UTF-8, expat, entity refusal, JSON errors: all malformed
+            root = ElementTree.fromstring(stripped)
+            parsed = _element_dict(root) if root.tag == "xml" else None
+    except Exception as exc:  # UTF-8, XML, JSON errors: all malformed
         raise CallbackRejected(400, "malformed_body") from exc
     if not isinstance(parsed, dict):
         raise CallbackRejected(400, "malformed_body")
     return parsed
+
+
+def _element_dict(element) -> dict | str:
+    """WeChat's XML as plain data: leaves are text; repeated tags (`<List>`) become lists."""
+    if len(element) == 0:
+        return element.text or ""
+    result: dict = {}
+    for child in element:
+        value = _element_dict(child)
+        if child.tag not in result:
+            result[child.tag] = value
+        elif isinstance(result[child.tag], list):
+            result[child.tag].append(value)
+        else:
+            result[child.tag] = [result[child.tag], value]
+    return result
 
 
 def dedupe_key(message: dict) -> str:

@@ -1,0 +1,15 @@
+"""`python -m bench` (`make bench`): every benchmark, one after the other."""
+
+from bench import callback
+
+BENCHMARKS = (callback.main,)
+
+
+def main() -> None:
+    for benchmark in BENCHMARKS:
+        benchmark()
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""What a benchmark runs against: an embedded Redis, a migrated SQLite database, gunicorn.
+
+Everything is started with the production gunicorn configuration (deploy/gunicorn.conf.py)
+so both sides of a comparison run on identical servers.
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from devstack.redis_server import start_redis, stop_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def environment(workdir: Path):
+    """An embedded Redis plus the environment variables pointing the app at it and at SQLite."""
+    port = free_port()
+    redis = start_redis(port, workdir / "redis", appendonly=False)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "INSTANCE_DIR": str(workdir),
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "LOG_LEVEL": "WARNING",
+        "PUBLIC_BASE_URL": "https://bench.example.cn",
+    }
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+            env=env, cwd=ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "campaign", "seed"],
+            env=env, cwd=ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        yield env
+    finally:
+        stop_redis(redis)
+
+
+@contextlib.contextmanager
+def gunicorn(target: str, env: dict, workers: int = 2):
+    """gunicorn serving `target` (e.g. `app:app`) with the production config; yields its port."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--access-logfile", "/dev/null", target,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
