@@ -7,6 +7,7 @@ import runtime
 from api import (
     attachments,
     auth,
+    console_auth,
     departments,
     entries,
     errors,
@@ -18,7 +19,7 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
-from commands import campaign_commands, db_commands
+from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import h5
 
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     campaign_api.bp,
     text.bp,
     auth.bp,
+    console_auth.bp,
     units.bp,
     entries.bp,
     attachments.bp,
@@ -38,6 +40,7 @@ BLUEPRINTS = (
     h5.bp,
     db_commands,
     campaign_commands,
+    account_commands,
 )
 
 

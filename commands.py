@@ -3,12 +3,14 @@
 import click
 from flask import Blueprint
 
-from campaign.definition import DefinitionError, apply_definition, read_definition
+from campaign.accounts import ROLES, create_account
+from campaign.definition import DefinitionError, apply_definition, current_campaign, read_definition
 from campaign.definition import seed_default_campaign as seed_default
 from models import db, migration_runner, upgrade_schema
 
 db_commands = Blueprint("db_commands", __name__, cli_group="db")
 campaign_commands = Blueprint("campaign_commands", __name__, cli_group="campaign")
+account_commands = Blueprint("account_commands", __name__, cli_group="accounts")
 
 
 @db_commands.cli.command("upgrade")
@@ -48,3 +50,19 @@ def load(path, current):
     with db.connection_context():
         campaign, created = apply_definition(data, make_current=True if current else None)
     click.echo(f"{'created' if created else 'updated'}: {campaign.slug} (id {campaign.id})")
+
+
+@account_commands.cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", "display_name", default="", help="The name shown in the console.")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def create(username, role, display_name, password):
+    """Create a console account (for the current campaign, unless it is an admin)."""
+    with db.connection_context():
+        campaign = None if role == "admin" else current_campaign()
+        try:
+            account = create_account(username, password, role, display_name or username, campaign)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {account.role} {account.username} (id {account.id})")

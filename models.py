@@ -148,16 +148,6 @@ class WechatUser(BaseModel):
         indexes = ((("app", "openid"), True),)
 
 
-class AuthSession(BaseModel):
-    """A bearer token we issued; only its hash is stored, so a leak of rows leaks no token."""
-
-    token_hash = CharField(max_length=64, unique=True)
-    user = ForeignKeyField(WechatUser, backref="sessions", on_delete="CASCADE")
-    created_at = DateTimeField(default=utcnow)
-    expires_at = DateTimeField()
-    revoked_at = DateTimeField(null=True)
-
-
 class Account(BaseModel):
     """A console login: organizer, expert or admin."""
 
@@ -171,6 +161,17 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+
+
+class AuthSession(BaseModel):
+    """A bearer token we issued, to a WeChat user or a console account; only its hash is kept."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(WechatUser, null=True, backref="sessions", on_delete="CASCADE")
+    account = ForeignKeyField(Account, null=True, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
 
 
 class Department(BaseModel):
@@ -566,8 +567,8 @@ MODELS = [
     Campaign,
     CampaignOption,
     WechatUser,
-    AuthSession,
     Account,
+    AuthSession,
     Department,
     DepartmentMember,
     Channel,

@@ -1,11 +1,11 @@
-"""Who is calling: the bearer token's user, looked up on the server for every request."""
+"""Who is calling: the bearer token's WeChat user or console account, looked up per request."""
 
 from functools import wraps
 
 from flask import g, request
 
 from api.errors import ApiError
-from campaign.sessions import user_for_token
+from campaign.sessions import account_for_token, user_for_token
 
 
 def bearer_token() -> str:
@@ -32,3 +32,28 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def current_account():
+    """The signed-in console account, or 401 `unauthorized`."""
+    if "account" not in g:
+        g.account = account_for_token(bearer_token())
+    if g.account is None:
+        raise ApiError(401, "unauthorized", "请先登录", headers={"WWW-Authenticate": "Bearer"})
+    return g.account
+
+
+def role_required(*roles: str):
+    """Refuse the view unless a console account with one of `roles` is calling (admins pass)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            account = current_account()
+            if account.role not in roles and account.role != "admin":
+                raise ApiError(403, "forbidden", "没有权限进行此操作")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,4 +1,4 @@
-"""Bearer tokens the service issues after a WeChat login.
+"""Bearer tokens the service issues after a WeChat login or a console sign-in.
 
 A token is 256 random bits shown to the client once; only its SHA-256 is stored, so the
 table leaks nothing usable. Tokens expire, can be revoked, and never carry an openid: the
@@ -9,38 +9,51 @@ import datetime
 import hashlib
 import secrets
 
-from models import AuthSession, WechatUser, utcnow
+from models import Account, AuthSession, WechatUser, utcnow
 
 TOKEN_LIFETIME = datetime.timedelta(days=7)
+CONSOLE_TOKEN_LIFETIME = datetime.timedelta(hours=12)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: WechatUser) -> tuple[str, datetime.datetime]:
-    """A new token for `user` and its expiry (naive UTC)."""
+def issue_token(holder: WechatUser | Account) -> tuple[str, datetime.datetime]:
+    """A new token for a WeChat user or a console account, and its expiry (naive UTC)."""
     token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + TOKEN_LIFETIME
-    AuthSession.create(token_hash=_digest(token), user=user, expires_at=expires_at)
+    if isinstance(holder, Account):
+        expires_at = utcnow() + CONSOLE_TOKEN_LIFETIME
+        AuthSession.create(token_hash=_digest(token), account=holder, expires_at=expires_at)
+    else:
+        expires_at = utcnow() + TOKEN_LIFETIME
+        AuthSession.create(token_hash=_digest(token), user=holder, expires_at=expires_at)
     return token, expires_at
 
 
-def user_for_token(token: str) -> WechatUser | None:
-    """The user a live token belongs to, or None for unknown, expired or revoked tokens."""
+def _live_session(token: str) -> AuthSession | None:
     if not token or len(token) > 128:
         return None
-    session = (
-        AuthSession.select(AuthSession, WechatUser)
-        .join(WechatUser)
-        .where(
-            (AuthSession.token_hash == _digest(token))
-            & (AuthSession.expires_at > utcnow())
-            & AuthSession.revoked_at.is_null()
-        )
-        .first()
+    return AuthSession.get_or_none(
+        (AuthSession.token_hash == _digest(token))
+        & (AuthSession.expires_at > utcnow())
+        & AuthSession.revoked_at.is_null()
     )
-    return session.user if session else None
+
+
+def user_for_token(token: str) -> WechatUser | None:
+    """The WeChat user a live token belongs to; None for unknown, expired or revoked tokens."""
+    session = _live_session(token)
+    return session.user if session and session.user_id else None
+
+
+def account_for_token(token: str) -> Account | None:
+    """The active console account a live token belongs to, else None."""
+    session = _live_session(token)
+    if session is None or not session.account_id:
+        return None
+    account = session.account
+    return account if account.active else None
 
 
 def revoke_token(token: str) -> bool:

@@ -16,12 +16,14 @@ import time
 import requests
 
 import runtime
+from campaign.accounts import create_account
 from campaign.definition import seed_default_campaign
 from config import load_settings
 from devstack.redis_server import start_redis, stop_redis
-from models import db, upgrade_schema
+from models import Account, db, upgrade_schema
 
 PYTHON = sys.executable
+DEV_ORGANIZER = ("organizer", "organizer-dev-password")  # development only, printed at start
 
 
 def main() -> int:
@@ -36,7 +38,9 @@ def main() -> int:
         runtime.bootstrap(settings)
         with db.connection_context():
             upgrade_schema()
-            seed_default_campaign()
+            campaign, _ = seed_default_campaign()
+            if not Account.select().where(Account.username == DEV_ORGANIZER[0]).exists():
+                create_account(*DEV_ORGANIZER, "organizer", "开发环境组织者", campaign)
         children.append(("web", _spawn(_web_command(settings))))
         children.append(("worker", _spawn([PYTHON, "-m", "tasks.worker"])))
         children.append(("cron", _spawn([PYTHON, "-m", "tasks.cron"])))
@@ -96,6 +100,7 @@ def _print_urls(settings) -> None:
         f"  API          {base}/api/v1/campaign",
         f"  health       {base}/healthz   {base}/readyz",
         f"  metrics      {base}/metrics",
+        f"  organizer    {DEV_ORGANIZER[0]} / {DEV_ORGANIZER[1]}  (/api/v1/console/login)",
         f"  database     {settings.database_url}",
         f"  redis        {settings.redis_url}" + (" (embedded)" if settings.embedded_redis else ""),
     ]
