@@ -7,12 +7,15 @@ import runtime
 from api import (
     attachments,
     auth,
+    channels,
     console_auth,
     departments,
     entries,
     errors,
     health,
+    notices,
     oauth,
+    subscriptions,
     text,
     touches,
     units,
@@ -21,7 +24,7 @@ from api import (
 from api import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
-from pages import h5
+from pages import h5, qr
 
 BLUEPRINTS = (
     errors.bp,
@@ -38,6 +41,10 @@ BLUEPRINTS = (
     wechat_callbacks.bp,
     oauth.bp,
     h5.bp,
+    qr.bp,
+    channels.bp,
+    notices.bp,
+    subscriptions.bp,
     db_commands,
     campaign_commands,
     account_commands,
