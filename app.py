@@ -24,7 +24,7 @@ from api import (
 from api import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
-from pages import h5, qr
+from pages import h5, media, qr
 
 BLUEPRINTS = (
     errors.bp,
@@ -42,6 +42,7 @@ BLUEPRINTS = (
     oauth.bp,
     h5.bp,
     qr.bp,
+    media.bp,
     channels.bp,
     notices.bp,
     subscriptions.bp,

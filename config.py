@@ -56,6 +56,7 @@ class Settings:
     redis_url: str
     embedded_redis: bool
     public_base_url: str
+    media_base_url: str
     instance_dir: Path
     storage_dir: Path
     port: int
@@ -110,6 +111,7 @@ def load_settings(environ=None) -> Settings:
     sandbox_port = _int(environ, "SANDBOX_PORT", 5055)
     port = _int(environ, "PORT", 5000)
     redis_url = environ.get("REDIS_URL", "").strip()
+    public_base_url = (environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
     settings = Settings(
         env=env,
         secret_key=environ.get("SECRET_KEY", "").strip() or DEFAULT_SECRET_KEY,
@@ -117,7 +119,8 @@ def load_settings(environ=None) -> Settings:
         or f"sqlite:///{instance_dir / 'campaign.db'}",
         redis_url=redis_url or f"redis://127.0.0.1:{_int(environ, 'EMBEDDED_REDIS_PORT', 6390)}/0",
         embedded_redis=not redis_url,
-        public_base_url=(environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        public_base_url=public_base_url,
+        media_base_url=(environ.get("MEDIA_BASE_URL") or public_base_url).rstrip("/"),
         instance_dir=instance_dir,
         storage_dir=Path(environ.get("STORAGE_DIR") or instance_dir / "storage").resolve(),
         port=port,

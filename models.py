@@ -381,7 +381,20 @@ class Attachment(BaseModel):
     thumb_key = CharField(max_length=255, null=True)
     check_status = CharField(max_length=16, default="pending")
     trace_id = CharField(max_length=64, null=True, index=True)
+    check_started_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+
+
+class DuplicatePair(BaseModel):
+    """Two entries whose texts look alike (same case sent twice, or copied), for organizers."""
+
+    entry = ForeignKeyField(Entry, backref="duplicates", on_delete="CASCADE")
+    other = ForeignKeyField(Entry, on_delete="CASCADE")
+    similarity = FloatField()
+    found_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("entry", "other"), True),)
 
 
 # --- WeChat callbacks and notices ---------------------------------------------------------
@@ -581,6 +594,7 @@ MODELS = [
     StatusChange,
     LateCode,
     Attachment,
+    DuplicatePair,
     InboundEvent,
     MessageTemplate,
     SubscriptionGrant,

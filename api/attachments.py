@@ -84,9 +84,16 @@ def download(entry_id: int, attachment_id: int):
     attachment = _attachment_of(owned_entry(entry_id), attachment_id)
     if not attachment.storage_key:
         raise ApiError(404, "no_file", "该材料是链接，没有可下载的文件")
+    return stored_file(attachment, as_download=True)
+
+
+def stored_file(attachment: Attachment, as_download: bool):
+    """A response with the attachment's bytes (nginx's X-Accel-Redirect in production)."""
     name = evidence.download_name(attachment)
     disposition = evidence.content_disposition(name, evidence.fallback_name(attachment))
-    headers = {**DOWNLOAD_HEADERS, "Content-Disposition": disposition}
+    headers = {**DOWNLOAD_HEADERS}
+    if as_download:
+        headers["Content-Disposition"] = disposition
     if current_app.config["SETTINGS"].production:
         response = Response(mimetype=attachment.mime, headers=headers)
         response.headers["X-Accel-Redirect"] = "/_protected/" + quote(attachment.storage_key)
@@ -95,7 +102,9 @@ def download(entry_id: int, attachment_id: int):
         stream = get_storage().open(attachment.storage_key)
     except StorageError:
         raise ApiError(404, "file_missing", "文件不存在或已被删除") from None
-    response = send_file(stream, mimetype=attachment.mime, as_attachment=True, download_name=name)
+    response = send_file(
+        stream, mimetype=attachment.mime, as_attachment=as_download, download_name=name
+    )
     response.headers.update(headers)
     return response
 

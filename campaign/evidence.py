@@ -8,6 +8,7 @@ PDFs are checked for structure, not decoded here. A video or a press report may 
 a link. Every refusal is an `EvidenceRefused` with a stable code and a Chinese message.
 """
 
+import datetime
 import io
 import ipaddress
 import re
@@ -465,3 +466,58 @@ def content_disposition(name: str, fallback: str) -> str:
     ascii_name = name if name.isascii() and name.isprintable() else fallback
     ascii_name = re.sub(r'["\\]', "_", ascii_name)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+# --- WeChat's image checks ------------------------------------------------------------------
+
+CHECKABLE_KINDS = ("photo", "press")
+MEDIA_CHECK_PATIENCE = datetime.timedelta(minutes=45)
+
+
+def images_to_check(entry: Entry) -> list[Attachment]:
+    """Images of the entry that WeChat has not judged yet."""
+    return [
+        a
+        for a in entry.attachments
+        if a.kind in CHECKABLE_KINDS
+        and a.check_status in ("pending", "error")
+        and BY_MIME.get(a.mime) is not None
+        and BY_MIME[a.mime].image_format is not None
+    ]
+
+
+def mark_unreviewable(entry: Entry) -> int:
+    """Videos, PDFs and links have no WeChat check: an organizer looks at them (`manual`)."""
+    checkable = [a.id for a in images_to_check(entry)]
+    return (
+        Attachment.update(check_status="manual")
+        .where(
+            (Attachment.entry == entry)
+            & (Attachment.check_status == "pending")
+            & Attachment.id.not_in(checkable or [0])
+        )
+        .execute()
+    )
+
+
+def record_media_verdict(trace_id: str, suggest: str) -> bool:
+    """Store WeChat's verdict on an image (pass | review | risky); False if unknown."""
+    verdict = suggest if suggest in ("pass", "review", "risky") else "review"
+    updated = (
+        Attachment.update(check_status=verdict)
+        .where((Attachment.trace_id == trace_id) & (Attachment.check_status == "checking"))
+        .execute()
+    )
+    return bool(updated)
+
+
+def flag_silent_checks(now: datetime.datetime) -> int:
+    """Checks WeChat never answered within 45 minutes become `timeout`, for an organizer."""
+    return (
+        Attachment.update(check_status="timeout")
+        .where(
+            (Attachment.check_status == "checking")
+            & (Attachment.check_started_at < now - MEDIA_CHECK_PATIENCE)
+        )
+        .execute()
+    )

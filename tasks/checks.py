@@ -1,4 +1,5 @@
-"""Content checks after submit: entry text through WeChat's msgSecCheck v2.
+"""Content checks after submit: entry text through WeChat's msgSecCheck v2, images
+through mediaCheckAsync (the verdict comes back later as a `wxa_media_check` push).
 
 `risky` holds the entry back from departments and experts until an organizer decides;
 `review` flags it. WeChat failures are retried with backoff and, when retries run out,
@@ -9,9 +10,12 @@ the entry's version, so an edit after submit starts a new check and a stale one 
 from rq import Retry
 from rq.job import Callback
 
+import runtime
+from campaign import evidence
 from campaign.contentcheck import entry_pieces, worst
+from campaign.media_links import media_token
 from campaign.users import same_person
-from models import Entry, WechatUser, db
+from models import Attachment, Entry, WechatUser, db, utcnow
 from tasks.queue import get_queue
 from wechat import calls
 from wechat.client import wxa_client
@@ -30,6 +34,45 @@ def enqueue_content_check(entry_id: int) -> None:
         on_failure=Callback(mark_check_failed),
         job_timeout=300,
     )
+
+
+def enqueue_media_checks(entry_id: int) -> None:
+    """Send the entry's unchecked images to WeChat (after submit)."""
+    get_queue("default").enqueue(
+        check_entry_media,
+        entry_id,
+        job_timeout=300,
+        retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
+    )
+
+
+@db.connection_context()
+def check_entry_media(entry_id: int) -> int:
+    """Ask WeChat to check each unjudged image; mark the rest for a person. Idempotent."""
+    entry = Entry.get_or_none(Entry.id == entry_id)
+    if entry is None:
+        return 0
+    evidence.mark_unreviewable(entry)
+    openid = _wxa_openid(entry.owner)
+    settings = runtime.settings()
+    asked = 0
+    for attachment in evidence.images_to_check(entry):
+        if openid is None:
+            Attachment.update(check_status="manual").where(Attachment.id == attachment.id).execute()
+            continue
+        url = f"{settings.media_base_url}/media/{media_token(settings.secret_key, attachment.id)}"
+        trace_id = calls.media_check_async(wxa_client(), openid, url)
+        Attachment.update(
+            check_status="checking", trace_id=trace_id, check_started_at=utcnow()
+        ).where(Attachment.id == attachment.id).execute()
+        asked += 1
+    return asked
+
+
+@db.connection_context()
+def flag_silent_media_checks() -> int:
+    """Periodic: images WeChat never answered for are flagged for an organizer."""
+    return evidence.flag_silent_checks(utcnow())
 
 
 @db.connection_context()

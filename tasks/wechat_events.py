@@ -13,6 +13,7 @@ import logging
 
 from peewee import IntegrityError
 
+from campaign.evidence import record_media_verdict
 from campaign.subscriptions import record_answers, revoke
 from campaign.users import upsert_user
 from models import InboundEvent, db
@@ -144,10 +145,17 @@ def _change(kind: str, message: dict) -> None:
             revoke(user, item["TemplateId"])
 
 
+def _media_verdict(kind: str, message: dict) -> None:
+    result = message.get("result") if isinstance(message.get("result"), dict) else {}
+    if message.get("trace_id"):
+        record_media_verdict(str(message["trace_id"]), str(result.get("suggest", "")))
+
+
 EFFECTS = {
     ("event", "subscribe"): _follow,
     ("event", "scan"): _follow,
     ("event", "unsubscribe"): _unfollow,
     ("event", "subscribe_msg_popup_event"): _popup,
     ("event", "subscribe_msg_change_event"): _change,
+    ("event", "wxa_media_check"): _media_verdict,
 }

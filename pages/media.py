@@ -1,0 +1,30 @@
+"""`/media/<token>`: one evidence image for WeChat's content check to download.
+
+Only images, only with a valid, unexpired signed token (campaign/media_links.py); the
+response is the same guarded file response as the owner's download.
+"""
+
+from flask import Blueprint, current_app
+
+from api.attachments import stored_file
+from api.errors import ApiError
+from campaign.evidence import BY_MIME
+from campaign.media_links import attachment_id_for
+from models import Attachment
+
+bp = Blueprint("media", __name__)
+
+
+@bp.get("/media/<token>")
+def media(token: str):
+    attachment_id = attachment_id_for(current_app.config["SETTINGS"].secret_key, token)
+    attachment = Attachment.get_or_none(Attachment.id == attachment_id) if attachment_id else None
+    file_type = BY_MIME.get(attachment.mime) if attachment else None
+    if (
+        attachment is None
+        or not attachment.storage_key
+        or not file_type
+        or not file_type.image_format
+    ):
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    return stored_file(attachment, as_download=False)
