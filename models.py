@@ -313,6 +313,7 @@ class Entry(BaseModel):
     status = CharField(max_length=16, default="draft")
     content_check = CharField(max_length=16, default="unchecked")
     duplicate_group = CharField(max_length=32, null=True)
+    fingerprint = JSONField(null=True)
     version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

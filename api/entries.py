@@ -11,7 +11,7 @@ from campaign import status
 from campaign.clock import iso_local
 from campaign.users import same_person
 from models import Entry
-from tasks.checks import enqueue_content_check, enqueue_media_checks
+from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
 
 bp = Blueprint("entries_api", __name__, url_prefix="/api/v1")
 
@@ -90,6 +90,7 @@ def submit_entry(entry_id: int):
         raise ApiError(409, "already_submitted", "该案例已提交") from illegal
     enqueue_content_check(entry.id)
     enqueue_media_checks(entry.id)
+    enqueue_duplicate_search(entry.id)
     return jsonify(entry_payload(entry))
 
 

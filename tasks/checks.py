@@ -11,7 +11,7 @@ from rq import Retry
 from rq.job import Callback
 
 import runtime
-from campaign import evidence
+from campaign import duplicates, evidence
 from campaign.contentcheck import entry_pieces, worst
 from campaign.media_links import media_token
 from campaign.users import same_person
@@ -114,3 +114,14 @@ def mark_check_failed(job, connection, exc_type, exc_value, traceback) -> None:
     Entry.update(content_check="error").where(
         (Entry.id == entry_id) & (Entry.version == version)
     ).execute()
+
+
+def enqueue_duplicate_search(entry_id: int) -> None:
+    get_queue("default").enqueue(find_duplicates_of, entry_id, job_timeout=300)
+
+
+@db.connection_context()
+def find_duplicates_of(entry_id: int) -> int:
+    """Fingerprint a submitted entry and flag look-alikes for organizers (never blocks)."""
+    entry = Entry.get_or_none(Entry.id == entry_id)
+    return len(duplicates.find_duplicates(entry)) if entry else 0
