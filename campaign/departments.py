@@ -12,7 +12,7 @@ from campaign.audit import record
 from campaign.users import same_person
 from models import Department, DepartmentMember, Entry, WechatUser, db
 
-VISIBLE_CHECKS = ("pass", "review")
+VISIBLE_CHECKS = ("pass", "review", "cleared")
 
 
 class BindingRefused(Exception):
