@@ -2,6 +2,7 @@
 
 from flask import Flask
 from flask.sessions import SessionInterface
+from werkzeug.routing import IntegerConverter
 
 import runtime
 from api import (
@@ -25,7 +26,7 @@ from api import (
 from api import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
-from pages import h5, media, qr
+from pages import api_docs, h5, media, qr
 
 BLUEPRINTS = (
     errors.bp,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     qr.bp,
     media.bp,
     org_entries.bp,
+    api_docs.bp,
     channels.bp,
     notices.bp,
     subscriptions.bp,
@@ -52,6 +54,15 @@ BLUEPRINTS = (
     campaign_commands,
     account_commands,
 )
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every route stops at the largest row id, so `/entries/99…9` is a 404,
+    not a database overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class NoSessions(SessionInterface):
@@ -75,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SETTINGS=settings,
     )
     app.session_interface = NoSessions()
+    app.url_map.converters["int"] = RowId
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for blueprint in BLUEPRINTS:

@@ -15,7 +15,14 @@ from models import Department, DuplicatePair, Entry, Unit
 
 bp = Blueprint("org_entries_api", __name__, url_prefix="/api/v1/org")
 
-FILTERS = ("status", "route", "department", "content_check", "domain", "track")
+FILTERS = {
+    "status": str,
+    "route": str,
+    "department": int,
+    "content_check": str,
+    "domain": str,
+    "track": str,
+}
 PAGE_MAX = 200
 
 
@@ -35,13 +42,13 @@ def _actor() -> str:
 def list_entries():
     """Entries of the current campaign, filtered by any of FILTERS, newest first, paged."""
     query = Entry.select().where(Entry.campaign == _campaign())
-    for name in FILTERS:
-        value = request.args.get(name)
+    for name, kind in FILTERS.items():
+        value = request.args.get(name, type=kind)
         if value:
             query = query.where(getattr(Entry, name) == value)
     if request.args.get("duplicates") == "1":
         query = query.where(Entry.duplicate_group.is_null(False))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = min(max(request.args.get("size", 50, type=int), 1), PAGE_MAX)
     total = query.count()
     rows = query.order_by(Entry.id.desc()).paginate(page, size)
@@ -53,7 +60,7 @@ def list_entries():
 def content_decision(entry_id: int):
     data = json_object()
     decision = data.get("decision")
-    if decision not in review_gate.DECISIONS:
+    if not isinstance(decision, str) or decision not in review_gate.DECISIONS:
         raise ApiError(
             422,
             "validation_failed",
@@ -91,7 +98,7 @@ def list_duplicates():
 def merge_unit(unit_id: int):
     target_id = json_object().get("into")
     source = _unit(unit_id)
-    target = _unit(target_id) if isinstance(target_id, int) else None
+    target = _unit(target_id) if _is_int(target_id) and 0 < target_id < 2**31 else None
     if target is None or target.id == source.id:
         raise ApiError(
             422,
@@ -117,14 +124,17 @@ def issue_late_code():
             {"field": "expires_at", "code": "invalid_datetime", "message": "时间格式不正确"}
         )
     max_uses = data.get("max_uses", 1)
-    if not isinstance(max_uses, int) or not 1 <= max_uses <= 1000:
+    if not _is_int(max_uses) or not 1 <= max_uses <= 1000:
         problems.append(
             {"field": "max_uses", "code": "out_of_range", "message": "次数应在 1–1000 之间"}
         )
     department = None
     if data.get("department") is not None:
-        department = Department.get_or_none(
-            (Department.id == data["department"]) & (Department.campaign == campaign)
+        wanted = data["department"]
+        department = (
+            Department.get_or_none((Department.id == wanted) & (Department.campaign == campaign))
+            if _is_int(wanted) and 0 < wanted < 2**31
+            else None
         )
         if department is None:
             problems.append(
@@ -139,6 +149,10 @@ def issue_late_code():
     return jsonify(
         code=late.code, expires_at=late.expires_at.isoformat() + "Z", max_uses=late.max_uses
     ), 201
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _entry(entry_id: int) -> Entry:

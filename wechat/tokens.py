@@ -10,6 +10,7 @@ import logging
 
 import requests
 from redis import Redis
+from wechatpy.exceptions import WeChatClientException
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +23,14 @@ return 0
 REFRESH_MARGIN = 120  # seconds before WeChat's expiry that we stop using a token
 
 
-class TokenError(RuntimeError):
-    """WeChat refused to issue a token (bad secret, IP whitelist, quota…)."""
+class TokenError(WeChatClientException):
+    """WeChat refused to issue a token (bad secret, IP whitelist, quota…).
+
+    A WeChatClientException, so every caller that handles WeChat's errors handles it too.
+    """
 
     def __init__(self, errcode, errmsg):
-        super().__init__(f"WeChat refused an access token: {errcode} {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg
+        super().__init__(errcode, f"WeChat refused an access token: {errmsg}")
 
 
 class TokenStore:
