@@ -209,3 +209,51 @@ def test_answer_comes_fast_even_when_the_database_is_slow(client, mp, monkeypatc
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert elapsed < 1.0, f"callback took {elapsed:.2f}s with a slow database"
+
+
+def _mutations(rng, query: dict, body: bytes):
+    """One hostile variant of a valid push; each breaks something the signatures cover (the
+    unsigned `openid` parameter and `ToUserName` are left alone: changing them is harmless)."""
+    choice = rng.randrange(7)
+    q = dict(query)
+    if choice == 0:
+        key = rng.choice(["signature", "msg_signature"])
+        position = rng.randrange(len(q[key]))
+        q[key] = q[key][:position] + rng.choice("0123456789abcdef") * 1 + q[key][position + 1 :]
+        if q[key] == query[key]:
+            q[key] = q[key][::-1]
+        return q, body
+    if choice == 1:
+        q["timestamp"] = str(int(q["timestamp"]) + rng.choice([-1, 1, 7, -400, 10**6]))
+        return q, body
+    if choice == 2:
+        q["nonce"] = q["nonce"] + rng.choice("xyz")
+        return q, body
+    if choice == 3:
+        start = body.index(b"<Encrypt><![CDATA[") + 18 + rng.randrange(40)
+        flipped = bytes([body[start] ^ rng.choice([1, 2, 4])])
+        return q, body[:start] + flipped + body[start + 1 :]
+    if choice == 4:
+        return q, body[: rng.randrange(len(body))]
+    if choice == 5:
+        return q, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+    signed = ["signature", "timestamp", "nonce", "msg_signature", "encrypt_type"]
+    dropped = set(rng.sample(signed, rng.randrange(1, len(signed) + 1)))
+    return {k: v for k, v in q.items() if k not in dropped}, body
+
+
+def test_five_thousand_hostile_variants_never_pass(client, settings):
+    """T1: mutated pushes (signatures, timestamps, nonces, ciphertext, truncation, noise,
+    missing parameters) — no 5xx, none accepted, no side effect."""
+    import random
+
+    rng = random.Random(5000)
+    mp = settings.mp
+    base = [pushes.encrypted(mp, pushes.event_xml(f"o-{n}", "subscribe")) for n in range(20)]
+    statuses = {}
+    for _ in range(5000):
+        query, body = _mutations(rng, *rng.choice(base))
+        response = post(client, "mp", query, body)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    assert all(400 <= status < 500 for status in statuses), statuses
+    assert redis_connection().dbsize() == 0
