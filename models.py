@@ -260,9 +260,51 @@ class Touch(BaseModel):
     kind = CharField(max_length=16)  # link_scan | mp_scan | mp_subscribe | wxa_open | oauth
     client = CharField(max_length=16, default="other")  # wechat | other
     at = DateTimeField(default=utcnow)
+    rolled = BooleanField(default=False)  # counted into FunnelVisitor (campaign.funnel_rollup)
 
     class Meta:
-        indexes = ((("campaign", "channel", "at"), False), (("campaign", "at"), False))
+        indexes = (
+            (("campaign", "channel", "at"), False),
+            (("campaign", "at"), False),
+            (("rolled", "id"), False),
+        )
+
+
+class FunnelVisitor(BaseModel):
+    """A visitor (user or anonymous) seen in a funnel scope, and when first: distinct counts
+    over a million touches without scanning them (DESIGN §8)."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    level = CharField(max_length=8)  # all | route | dept | channel
+    scope = CharField(max_length=32)  # "" | route code | department id | channel id
+    is_user = BooleanField()
+    visitor = CharField(max_length=80)  # u<user id> | v<visitor cookie>
+    first_at = DateTimeField()
+
+    class Meta:
+        indexes = (
+            (("campaign", "level", "scope", "is_user", "visitor"), True),
+            (("campaign", "level", "scope", "first_at", "is_user"), False),
+        )
+
+
+class KitArchive(BaseModel):
+    """A ZIP of one department's codes and posters, or of every department's; built by a job."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, on_delete="CASCADE")
+    status = CharField(max_length=16, default="pending")  # pending | running | ready | failed
+    done = IntegerField(default=0)
+    total = IntegerField(default=0)
+    storage_key = CharField(max_length=255, null=True)
+    size = BigIntegerField(default=0)
+    error = TextField(null=True)
+    requested_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("campaign", "created_at"), False),)
 
 
 class Unit(BaseModel):
@@ -454,6 +496,10 @@ class Notice(BaseModel):
     send_at = DateTimeField(null=True)
     auto_key = CharField(max_length=64, null=True)
     state = CharField(max_length=16, default="draft")
+    state_reason = CharField(max_length=32, default="")  # why paused (organizer, daily_quota…)
+    fallback_template = ForeignKeyField(
+        MessageTemplate, null=True, backref="+", on_delete="RESTRICT"
+    )  # an official-account template for those without consent who follow (campaign.notices)
     total = IntegerField(default=0)
     created_by = CharField(max_length=64)
     created_at = DateTimeField(default=utcnow)
@@ -469,6 +515,7 @@ class Delivery(BaseModel):
     notice = ForeignKeyField(Notice, backref="deliveries", on_delete="CASCADE")
     user = ForeignKeyField(WechatUser, on_delete="CASCADE")
     state = CharField(max_length=16, default="pending")
+    channel = CharField(max_length=16, default="")  # the way it went: wxa_subscribe | mp_template
     errcode = IntegerField(null=True)
     reason = CharField(max_length=255, default="")
     attempts = IntegerField(default=0)
@@ -589,6 +636,8 @@ MODELS = [
     ChannelAsset,
     Attribution,
     Touch,
+    FunnelVisitor,
+    KitArchive,
     Unit,
     Entry,
     EntryRevision,

@@ -2,12 +2,14 @@
 
 from flask import Blueprint, jsonify
 
+from api.channel_funnels import fresh
 from api.entries import entry_payload
 from api.errors import ApiError
 from api.payload import json_object, required_string
 from api.security import current_user, login_required
 from campaign import departments as rules
 from campaign import status
+from campaign.funnel_views import department_view
 from models import Entry
 
 bp = Blueprint("departments_api", __name__, url_prefix="/api/v1/dept")
@@ -28,6 +30,14 @@ def bind():
 @login_required
 def my_departments():
     return jsonify(items=[department_payload(d) for d in _departments()])
+
+
+@bp.get("/funnel")
+@login_required
+def funnel():
+    """Each of the caller's departments: its funnel, its channels' funnels, and by day."""
+    views = [department_view(d) for d in _departments()]
+    return jsonify(items=views, pending_touches=fresh())
 
 
 @bp.get("/entries")

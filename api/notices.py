@@ -1,5 +1,337 @@
-"""Organizer endpoints for message templates and notices (DESIGN §5.3)."""
+"""Organizer endpoints for message templates, notices and automatic reminders (DESIGN §5.3).
 
-from flask import Blueprint
+Compose a notice (template, values, audience), preview its audience, send it now, at a time
+or relative to the deadline, cancel it before it starts, pause and resume it while it runs,
+watch its progress, and re-send the deliveries whose outcome is unknown. Every change is
+audited; every refusal is a stable code with a Chinese message.
+"""
+
+from flask import Blueprint, jsonify, request
+
+from api.errors import ApiError
+from api.payload import json_object
+from api.security import current_account, role_required
+from campaign import audiences, outbox, reach, reminders
+from campaign import notices as rules
+from campaign import templates as template_rules
+from campaign.clock import iso_local
+from campaign.definition import current_campaign
+from campaign.notice_problems import notice_problem
+from models import MessageTemplate, Notice, utcnow
+from tasks import notices as jobs
 
 bp = Blueprint("notices_api", __name__, url_prefix="/api/v1/org")
+
+STATE_ERRORS = {
+    "notice_not_draft": "只有草稿状态的通知可以修改或发送",
+    "notice_started": "通知已开始发送，不能取消（可以暂停）",
+    "notice_not_sending": "通知当前不在发送中",
+    "notice_not_paused": "通知当前未暂停",
+    "notice_not_started": "通知尚未开始发送",
+}
+PAGE_MAX = 200
+SAMPLE_SIZE = 10
+
+
+def _campaign():
+    campaign = current_campaign()
+    if campaign is None:
+        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
+    return campaign
+
+
+def _actor() -> str:
+    return f"account:{current_account().id}"
+
+
+def _invalid(problems: list[dict]) -> ApiError:
+    return ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
+
+
+# --- templates ----------------------------------------------------------------------------
+
+
+@bp.get("/templates")
+@role_required("organizer")
+def list_templates():
+    rows = MessageTemplate.select().where(MessageTemplate.campaign == _campaign())
+    return jsonify(items=[template_payload(t) for t in rows.order_by(MessageTemplate.id)])
+
+
+@bp.post("/templates")
+@role_required("organizer")
+def create_template():
+    clean, problems = template_rules.check_template(json_object())
+    if problems:
+        raise _invalid(problems)
+    return jsonify(template_payload(_save_template(clean))), 201
+
+
+@bp.patch("/templates/<int:template_id>")
+@role_required("organizer")
+def update_template(template_id: int):
+    template = _template(template_id)
+    clean, problems = template_rules.check_template(json_object(), current=template)
+    if problems:
+        raise _invalid(problems)
+    return jsonify(template_payload(_save_template(clean, template)))
+
+
+@bp.delete("/templates/<int:template_id>")
+@role_required("organizer")
+def delete_template(template_id: int):
+    try:
+        template_rules.delete_template(_template(template_id), _actor())
+    except template_rules.TemplateInUse:
+        raise ApiError(409, "template_in_use", "该模板已被通知使用，不能删除") from None
+    return "", 204
+
+
+def _save_template(clean: dict, template=None) -> MessageTemplate:
+    try:
+        return template_rules.save_template(_campaign(), clean, _actor(), template)
+    except template_rules.TemplateExists:
+        raise ApiError(409, "template_exists", "本活动已配置该微信模板") from None
+
+
+def _template(template_id: int) -> MessageTemplate:
+    template = template_rules.campaign_template(_campaign(), template_id)
+    if template is None:
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    return template
+
+
+def template_payload(template: MessageTemplate | None) -> dict | None:
+    if template is None:
+        return None
+    return {
+        "id": template.id,
+        "template_id": template.template_id,
+        "title": template.title,
+        "channel": template.channel,
+        "purpose": template.purpose,
+        "long_term": template.long_term,
+        "fields": template.fields,
+        "page": template.page,
+    }
+
+
+# --- notices ------------------------------------------------------------------------------
+
+
+@bp.get("/notices")
+@role_required("organizer")
+def list_notices():
+    query = Notice.select().where(Notice.campaign == _campaign())
+    state = request.args.get("state")
+    if state and state not in rules.STATES:
+        raise _invalid([notice_problem("state", "invalid_choice", choices=list(rules.STATES))])
+    if state:
+        query = query.where(Notice.state == state)
+    return jsonify(items=[notice_payload(n) for n in query.order_by(Notice.id.desc())])
+
+
+@bp.post("/notices")
+@role_required("organizer")
+def create_notice():
+    try:
+        notice = rules.create_notice(_campaign(), json_object(), _actor())
+    except rules.NoticeInvalid as invalid:
+        raise _invalid(invalid.problems) from None
+    return jsonify(notice_payload(notice, with_progress=True)), 201
+
+
+@bp.post("/notices/preview")
+@role_required("organizer")
+def preview():
+    """Who would receive it: `{count, sample, reachable}`; nothing is created."""
+    campaign = _campaign()
+    data = json_object()
+    audience, problems = audiences.check_audience(campaign, data.get("audience"))
+    templates = []
+    for name in ("template", "fallback_template"):
+        template = template_rules.campaign_template(campaign, data.get(name))
+        if template is None and data.get(name) is not None:
+            problems.append(notice_problem(name, "not_found"))
+        templates.append(template)
+    if problems:
+        raise _invalid(problems)
+    user_ids = audiences.recipients(campaign, audience)
+    return jsonify(
+        count=len(user_ids),
+        sample=audiences.describe(campaign, user_ids[:SAMPLE_SIZE]),
+        reachable=reach.count_reachable(user_ids, *templates),
+    )
+
+
+@bp.get("/notices/<int:notice_id>")
+@role_required("organizer")
+def show_notice(notice_id: int):
+    return jsonify(notice_payload(_notice(notice_id), with_progress=True))
+
+
+@bp.patch("/notices/<int:notice_id>")
+@role_required("organizer")
+def update_notice(notice_id: int):
+    data = json_object()
+    try:
+        notice = rules.update_draft(_notice(notice_id), data, _actor())
+    except rules.NoticeInvalid as invalid:
+        raise _invalid(invalid.problems) from None
+    except rules.NoticeStateError as refused:
+        raise _state_error(refused) from None
+    return jsonify(notice_payload(notice, with_progress=True))
+
+
+@bp.post("/notices/<int:notice_id>/send")
+@role_required("organizer")
+def send(notice_id: int):
+    """`{}` now, `{"at": "2021-10-24T09:00:00+08:00"}`, or
+    `{"before_deadline": {"days": 7, "time": "09:00"}}` (campaign time)."""
+    notice = _notice(notice_id)
+    when = request.get_json(silent=True)
+    if when is None:
+        when = {}  # no body: send now
+    elif not isinstance(when, dict):
+        raise ApiError(400, "invalid_json", "请求内容必须是 JSON 对象")
+    try:
+        send_at = rules.send_time(notice.campaign, when, utcnow())
+        notice = rules.schedule(notice, send_at, _actor())
+    except rules.NoticeInvalid as invalid:
+        raise _invalid(invalid.problems) from None
+    except rules.NoticeStateError as refused:
+        raise _state_error(refused) from None
+    if notice.send_at <= utcnow():
+        jobs.start(notice.id)
+    return jsonify(notice_payload(Notice.get_by_id(notice.id), with_progress=True)), 202
+
+
+@bp.post("/notices/<int:notice_id>/cancel")
+@role_required("organizer")
+def cancel(notice_id: int):
+    return _transition(notice_id, rules.cancel)
+
+
+@bp.post("/notices/<int:notice_id>/pause")
+@role_required("organizer")
+def pause(notice_id: int):
+    return _transition(notice_id, rules.pause)
+
+
+@bp.post("/notices/<int:notice_id>/resume")
+@role_required("organizer")
+def resume(notice_id: int):
+    response = _transition(notice_id, rules.resume)
+    jobs.dispatch(notice_id)
+    return response
+
+
+@bp.post("/notices/<int:notice_id>/resend-unknown")
+@role_required("organizer")
+def resend_unknown(notice_id: int):
+    """Send the `unknown` deliveries again: the organizer accepts that a few people may get
+    the message twice (their first try may have arrived)."""
+    notice = _notice(notice_id)
+    try:
+        count = rules.resend_unknown(notice, _actor())
+    except rules.NoticeStateError as refused:
+        raise _state_error(refused) from None
+    if count and Notice.get_by_id(notice_id).state == rules.SENDING:
+        jobs.dispatch(notice_id)
+    return jsonify(requeued=count, notice=notice_payload(Notice.get_by_id(notice_id)))
+
+
+@bp.get("/notices/<int:notice_id>/deliveries")
+@role_required("organizer")
+def deliveries(notice_id: int):
+    """Pages of deliveries, `?state=failed&after=<last id>&limit=100`."""
+    notice = _notice(notice_id)
+    state = request.args.get("state") or None
+    if state and state not in (*outbox.OPEN, *outbox.FINAL):
+        raise _invalid([notice_problem("state", "invalid_choice")])
+    limit = min(max(request.args.get("limit", 100, type=int), 1), PAGE_MAX)
+    after = min(max(request.args.get("after", 0, type=int), 0), 2**31 - 1)
+    rows = outbox.deliveries_page(notice.id, state, after, limit)
+    people = {
+        p["user_id"]: p for p in audiences.describe(notice.campaign, [r.user_id for r in rows])
+    }
+    items = [delivery_payload(row, people[row.user_id], notice.campaign.timezone) for row in rows]
+    return jsonify(items=items, next=rows[-1].id if len(rows) == limit else None)
+
+
+def _transition(notice_id: int, action):
+    try:
+        notice = action(_notice(notice_id), _actor())
+    except rules.NoticeStateError as refused:
+        raise _state_error(refused) from None
+    return jsonify(notice_payload(notice, with_progress=True))
+
+
+def _state_error(refused: rules.NoticeStateError) -> ApiError:
+    return ApiError(409, refused.code, STATE_ERRORS[refused.code], [{"state": refused.state}])
+
+
+def _notice(notice_id: int) -> Notice:
+    notice = Notice.get_or_none((Notice.id == notice_id) & (Notice.campaign == _campaign()))
+    if notice is None:
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    return notice
+
+
+def notice_payload(notice: Notice, with_progress: bool = False) -> dict:
+    zone = notice.campaign.timezone
+    payload = {
+        "id": notice.id,
+        "title": notice.title,
+        "state": notice.state,
+        "state_reason": notice.state_reason,
+        "template": template_payload(notice.template),
+        "fallback_template": template_payload(notice.fallback_template),
+        "values": notice.values,
+        "audience": notice.audience,
+        "send_at": iso_local(notice.send_at, zone),
+        "auto_key": notice.auto_key,
+        "total": notice.total,
+        "created_by": notice.created_by,
+        "created_at": iso_local(notice.created_at, zone),
+        "finished_at": iso_local(notice.finished_at, zone),
+    }
+    if with_progress:
+        payload["progress"] = outbox.progress(notice.id)
+    return payload
+
+
+def delivery_payload(row, person: dict, zone: str) -> dict:
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "unit": person["unit"],
+        "region": person["region"],
+        "department": person["department"],
+        "state": row.state,
+        "channel": row.channel,
+        "reason": row.reason,
+        "errcode": row.errcode,
+        "attempts": row.attempts,
+        "sent_at": iso_local(row.sent_at, zone),
+    }
+
+
+# --- automatic reminders ------------------------------------------------------------------
+
+
+@bp.get("/reminders")
+@role_required("organizer")
+def show_reminders():
+    return jsonify(reminders.reminder_settings(_campaign()))
+
+
+@bp.put("/reminders")
+@role_required("organizer")
+def configure_reminders():
+    """Turn reminders on or off and tune them: any subset of `GET /reminders`' shape."""
+    try:
+        configured = reminders.configure(_campaign(), json_object(), _actor())
+    except reminders.RemindersInvalid as invalid:
+        raise _invalid(invalid.problems) from None
+    return jsonify(configured)

@@ -1,8 +1,8 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback
+from bench import callback, funnel, notices, qr
 
-BENCHMARKS = (callback.main,)
+BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main)
 
 
 def main() -> None:

@@ -93,11 +93,13 @@ def apply_definition(data: dict, make_current: bool | None = None) -> tuple[Camp
         "contact": data.get("contact", {}),
         "regions": data.get("regions", []),
         "org_levels": data.get("org_levels", []),
-        "settings": data.get("settings", {}),
     }
     with db.atomic():
         campaign = Campaign.get_or_none(Campaign.slug == data["slug"])
         created = campaign is None
+        # Settings organizers changed since (reminders, …) survive a reload; the file's win
+        # only for keys it names.
+        fields["settings"] = {**(campaign.settings if campaign else {}), **data.get("settings", {})}
         if created:
             campaign = Campaign.create(slug=data["slug"], **fields)
         elif any(getattr(campaign, key) != value for key, value in fields.items()):

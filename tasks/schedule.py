@@ -4,7 +4,17 @@ Exactly one cron process runs (deploy/); each job is idempotent, so an overlap a
 restart does no harm.
 """
 
-from tasks import checks, maintenance, touches, wechat_events
+from tasks import (
+    checks,
+    funnels,
+    maintenance,
+    notices,
+    qrcodes,
+    reminders,
+    scans,
+    touches,
+    wechat_events,
+)
 
 # (function, queue, interval in seconds)
 PERIODIC = (
@@ -12,4 +22,9 @@ PERIODIC = (
     (touches.flush_touches, "default", 60),
     (wechat_events.drain_inbox, "default", 60),
     (checks.flag_silent_media_checks, "default", 300),
+    (scans.refresh_live_codes, "default", 60),
+    (funnels.roll_up_touches, "default", 30),
+    (qrcodes.purge_old_kits, "default", 86400),
+    (notices.sweep_outbox, "default", 30),
+    (reminders.create_due_reminders, "default", 300),
 )

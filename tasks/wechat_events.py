@@ -14,10 +14,12 @@ import logging
 from peewee import IntegrityError
 
 from campaign.evidence import record_media_verdict
-from campaign.subscriptions import record_answers, revoke
-from campaign.users import upsert_user
-from models import InboundEvent, db
+from campaign.outbox import reconcile
+from campaign.subscriptions import revoke
+from campaign.users import same_person, upsert_user
+from models import InboundEvent, WechatUser, db
 from tasks.buffers import drain, schedule_drain
+from tasks.consent import record_reported_answers
 from tasks.queue import redis_connection
 from tasks.touches import BUFFER as TOUCHES
 from tasks.touches import flush_touches
@@ -120,9 +122,12 @@ def _unfollow(kind: str, message: dict) -> None:
 
 
 def _popup_items(message: dict) -> list[dict]:
-    """`List` items of a popup/change event, from XML (dict or list) or JSON."""
+    """`List` items of a subscribe-message event (popup, change, sent), from XML or JSON."""
     container = (
-        message.get("SubscribeMsgPopupEvent") or message.get("SubscribeMsgChangeEvent") or message
+        message.get("SubscribeMsgPopupEvent")
+        or message.get("SubscribeMsgChangeEvent")
+        or message.get("SubscribeMsgSentEvent")
+        or message
     )
     items = container.get("List", []) if isinstance(container, dict) else []
     return [items] if isinstance(items, dict) else [i for i in items if isinstance(i, dict)]
@@ -135,7 +140,7 @@ def _popup(kind: str, message: dict) -> None:
         for item in _popup_items(message)
         if item.get("TemplateId")
     }
-    record_answers(user, answers)
+    record_reported_answers(user, answers, "event")  # the mini-program may report it too
 
 
 def _change(kind: str, message: dict) -> None:
@@ -151,11 +156,42 @@ def _media_verdict(kind: str, message: dict) -> None:
         record_media_verdict(str(message["trace_id"]), str(result.get("suggest", "")))
 
 
+def _sender_ids(kind: str, message: dict) -> list[int]:
+    user = WechatUser.get_or_none(
+        (WechatUser.app == kind) & (WechatUser.openid == str(message.get("FromUserName", "")))
+    )
+    return same_person(user) if user else []
+
+
+def _template_sent(kind: str, message: dict) -> None:
+    """TEMPLATESENDJOBFINISH: settles the template message it reports on (even one whose
+    send answer was lost); `failed:user block` and `failed: system failed` become failed."""
+    status = str(message.get("Status", ""))
+    reason = "user_blocked" if "block" in status else "delivery_failed"
+    ids = _sender_ids(kind, message)
+    reconcile("mp_template", ids, message.get("MsgID"), status == "success", reason)
+
+
+def _subscribe_sent(kind: str, message: dict) -> None:
+    """subscribe_msg_sent_event: the result of each subscribe message, where WeChat sends it."""
+    if kind != "wxa":
+        return
+    ids = _sender_ids(kind, message)
+    for item in _popup_items(message):
+        delivered = str(item.get("ErrorCode", "")) == "0"
+        template_id = item.get("TemplateId")
+        reconcile(
+            "wxa_subscribe", ids, item.get("MsgID"), delivered, "delivery_failed", template_id
+        )
+
+
 EFFECTS = {
     ("event", "subscribe"): _follow,
     ("event", "scan"): _follow,
     ("event", "unsubscribe"): _unfollow,
     ("event", "subscribe_msg_popup_event"): _popup,
     ("event", "subscribe_msg_change_event"): _change,
+    ("event", "templatesendjobfinish"): _template_sent,
+    ("event", "subscribe_msg_sent_event"): _subscribe_sent,
     ("event", "wxa_media_check"): _media_verdict,
 }

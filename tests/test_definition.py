@@ -138,3 +138,9 @@ def test_duplicate_codes_are_refused():
     data["themes"].append(dict(data["themes"][0]))
     with pytest.raises(DefinitionError, match="unique"):
         apply_definition(data)
+
+
+def test_reloading_keeps_settings_organizers_changed(campaign):
+    Campaign.update(settings={"reminders": {"enabled": False}}).execute()
+    reloaded, _ = seed_default_campaign()
+    assert reloaded.settings == {"reminders": {"enabled": False}}

@@ -1,0 +1,248 @@
+"""QR codes: `/q/<code>` against bare Flask on the same gunicorn, posters per second, and the
+time to make 1,000 departments' codes and zip their kits.
+
+Goal (DESIGN §8): `/q/<code>` requests/s ≥ 70% of a bare Flask "hello". Every scan is checked
+afterwards: each successful request must have left exactly one touch in the Redis buffer.
+The kit benchmark runs the real jobs in two RQ worker processes against the WeChat sandbox.
+"""
+
+import contextlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from redis import Redis
+
+from bench import loadgen
+from bench.stack import ROOT, environment, gunicorn
+from tasks.touches import BUFFER as TOUCHES
+
+SECONDS = 8.0
+CLIENTS = 4
+SCAN_CODES = 200
+KIT_DEPARTMENTS = 1000
+WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47"
+
+
+def _answered(port: int, raw: bytes) -> tuple[bool, float]:
+    """loadgen's request, where a redirect is an answer too (a scan answers 302)."""
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    status = b"".join(chunks)[9:12]
+    return status in (b"200", b"302"), time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def redirects_count_as_answers():
+    original = loadgen._one
+    loadgen._one = _answered
+    try:
+        yield
+    finally:
+        loadgen._one = original
+
+
+def scan_request(code: str, visitor: str | None) -> bytes:
+    cookie = f"Cookie: cv={visitor}\r\n" if visitor else ""
+    return (
+        f"GET /q/{code} HTTP/1.1\r\nHost: bench\r\nUser-Agent: {WECHAT_UA}\r\n{cookie}"
+        "Connection: close\r\n\r\n"
+    ).encode()
+
+
+def seed(env: dict, count: int, departments: bool = False) -> list[str]:
+    """Create channels (or whole departments) in the bench database; return their codes."""
+    command = [sys.executable, "-m", "bench.qr", "seed", str(count)] + (
+        ["departments"] * departments
+    )
+    done = subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def scans_versus_hello() -> dict:
+    with tempfile.TemporaryDirectory() as workdir, environment(Path(workdir)) as env:
+        codes = seed(env, SCAN_CODES)
+        rng = random.Random(5)
+        scans = [
+            [scan_request(rng.choice(codes), f"v{c}{n:014d}"[:16] if n % 2 else None)
+             for n in range(20_000)]
+            for c in range(CLIENTS)
+        ]  # fmt: skip
+        hellos = [[loadgen.get("/hello")] * 20_000 for _ in range(CLIENTS)]
+        with redirects_count_as_answers():
+            with gunicorn("bench.hello_app:app", env) as port:
+                loadgen.run(port, [r[:200] for r in hellos], 2)  # warm-up
+                hello = loadgen.run(port, hellos, SECONDS)
+            with gunicorn("app:app", env) as port:
+                warm = loadgen.run(port, [r[-200:] for r in scans], 2)
+                scan = loadgen.run(port, [r[:-200] for r in scans], SECONDS)
+        buffered = Redis.from_url(env["REDIS_URL"]).llen(TOUCHES)
+    ratio = scan.rate / hello.rate
+    print("/q/<code> benchmark (gunicorn, 2 sync workers, loopback, new connection per request)")
+    print(hello.line("bare Flask /hello"))
+    print(scan.line("/q/<code> scan → 302"))
+    print(f"ratio scan/hello: {ratio:.0%} (goal ≥ 70%)")
+    recorded = warm.requests + scan.requests
+    print(f"touches buffered: {buffered} for {recorded} answered scans (must be equal)")
+    return {
+        "hello_rps": hello.rate,
+        "scan_rps": scan.rate,
+        "ratio": ratio,
+        "lost": recorded - buffered,
+    }
+
+
+def posters_per_second(count: int = 40) -> dict:
+    from wechat import qrdraw
+
+    posters = [
+        qrdraw.PosterText(
+            title="福建省新时代党建品牌、优秀案例征集",
+            theme="新时代，新党建，新作为",
+            name=f"中共某某市第{n}区委组织部",
+            label="",
+            instruction="微信扫码，参加党建品牌、优秀案例征集",
+            url=f"https://campaign.example.cn/q/bench{n:05d}",
+            footer=("征集时间：2021年4月1日至2021年10月31日",),
+        )
+        for n in range(count)
+    ]
+    qrdraw.poster_png(posters[0]), qrdraw.poster_pdf(posters[0])  # fonts loaded once per process
+    rates = {}
+    for name, draw in (("PNG", qrdraw.poster_png), ("PDF", qrdraw.poster_pdf)):
+        started = time.perf_counter()
+        sizes = [len(draw(poster)) for poster in posters]
+        rates[name] = count / (time.perf_counter() - started)
+        size = sum(sizes) / count / 1024
+        print(f"poster {name:<4} {rates[name]:7.1f} /s on one core   {size:6.0f} KB each")
+    return rates
+
+
+def department_kits() -> dict:
+    """1,000 departments: every code made by two RQ workers, then one ZIP of every kit."""
+    from wechat.sandbox.server import Sandbox
+
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        box = stack.enter_context(Sandbox())
+        env = stack.enter_context(environment(workdir))
+        env = {**env, "WECHAT_API_BASE": box.url, "STORAGE_DIR": str(workdir / "storage")}
+        from config import SANDBOX_APPS
+
+        for kind, app in SANDBOX_APPS.items():
+            box.state.add_app(kind, app["appid"], app["secret"], app["token"], app["aes_key"])
+        started = time.perf_counter()
+        seed(env, KIT_DEPARTMENTS, departments=True)  # enqueues every channel's codes
+        created = time.perf_counter() - started
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "tasks.worker"], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(2)
+        ]  # fmt: skip
+        try:
+            codes_seconds = _wait(env, "codes", started) - created
+            kit_started = time.perf_counter()
+            kit = json.loads(_run_seed(env, "kit"))
+            kit_seconds = _wait(env, f"kit {kit}", kit_started)
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(30)
+        size = json.loads(_run_seed(env, f"kit-size {kit}"))
+        failed = json.loads(_run_seed(env, "failed"))
+    print(f"1,000 departments: created in {created:.1f} s")
+    rate = KIT_DEPARTMENTS / codes_seconds
+    print(
+        "  every code (link QR ×3, poster ×2, mini-program code, official-account QR) "
+        f"made by 2 workers in {codes_seconds:.1f} s ({rate:.0f} channels/s)"
+    )
+    print(f"  one ZIP of all 1,000 kits in {kit_seconds:.1f} s ({size / 2**20:.0f} MB)")
+    print(f"  codes failed: {failed} (must be 0)")
+    return {"codes_seconds": codes_seconds, "kit_seconds": kit_seconds, "zip_bytes": size,
+            "failed": failed}  # fmt: skip
+
+
+def _run_seed(env: dict, what: str) -> str:
+    command = [sys.executable, "-m", "bench.qr", *what.split()]
+    return subprocess.run(
+        command, env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _wait(env: dict, what: str, started: float, limit: float = 1800) -> float:
+    while time.perf_counter() - started < limit:
+        if json.loads(_run_seed(env, f"done {what}")):
+            return time.perf_counter() - started
+        time.sleep(1)
+    raise TimeoutError(what)
+
+
+def main() -> dict:
+    results = {"scan": scans_versus_hello()}
+    print()
+    results["posters"] = posters_per_second()
+    print()
+    results["kits"] = department_kits()
+    return results
+
+
+def _command(args: list[str]) -> object:
+    """The bench's helper commands, run inside the bench environment (a fresh process)."""
+    import runtime
+    from campaign.definition import current_campaign
+    from campaign.departments_admin import create_channel, create_department
+    from models import Channel, ChannelAsset, KitArchive, db
+
+    runtime.bootstrap()
+    with db.connection_context():
+        campaign = current_campaign()
+        if args[0] == "seed" and len(args) == 3:
+            from tasks.qrcodes import enqueue_codes
+
+            routes = ("org_dept", "industry_dept", "party_school")
+            values = [
+                {"name": f"推荐单位{n:04d}", "route": routes[n % 3]} for n in range(int(args[1]))
+            ]
+            channels = [create_department(campaign, v, "bench")[1] for v in values]
+            enqueue_codes([c.id for c in channels])
+            return [c.code for c in channels]
+        if args[0] == "seed":
+            department, _ = create_department(
+                campaign, {"name": "压测部门", "route": "org_dept"}, "bench"
+            )
+            return [
+                create_channel(campaign, department, f"海报{n}", "bench").code
+                for n in range(int(args[1]))
+            ]
+        if args[0] == "kit":
+            from tasks.qrcodes import request_kit
+
+            return request_kit(campaign.id, None, "bench").id
+        if args[0] == "kit-size":
+            return KitArchive.get_by_id(int(args[1])).size
+        if args[0] == "failed":
+            return ChannelAsset.select().where(ChannelAsset.status == "failed").count()
+        if args[0] == "done" and args[1] == "codes":
+            settled = ChannelAsset.select().where(ChannelAsset.status.in_(("ready", "failed")))
+            return settled.count() >= Channel.select().count() * 7
+        if args[0] == "done":
+            return KitArchive.get_by_id(int(args[2])).status in ("ready", "failed")
+    raise SystemExit(f"unknown command {args}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        print(json.dumps(_command(sys.argv[1:])))
+    else:
+        main()

@@ -1,0 +1,348 @@
+"""The outbox: one `Delivery` row per notice and person, moved through its states only by
+conditional updates, so a job that runs twice, two workers, or a sweeper racing a slow worker
+can never send a row twice. The database is the record; Redis only carries jobs.
+
+    pending ──claim──▶ sending ──▶ sent | failed | unknown
+       ▲  └──(no consent at first claim)──▶ no_consent
+       └── transient error (not_before = now + jittered backoff)
+    unknown ──(send-result event)──▶ sent | failed
+    unknown ──(organizer re-sends)──▶ pending
+
+`lease_until` says until when some job answers for a row: on `sending` rows the claim's
+lease (expired → `unknown`, because the request may have reached WeChat); on `pending` rows
+the reservation of the send job that carries them (expired → the sweeper re-enqueues them).
+Rows are split into slots by `id % slots`; one chain of send jobs works each slot.
+"""
+
+import datetime
+import random
+from collections import namedtuple
+
+from peewee import Case, fn
+
+from models import Delivery, MessageTemplate, Notice, db, utcnow
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+NO_CONSENT = "no_consent"
+UNKNOWN = "unknown"
+OPEN = (PENDING, SENDING)
+FINAL = (SENT, FAILED, NO_CONSENT, UNKNOWN)
+
+INSERT_BATCH = 1000
+RETRY_BASE = 2.0  # seconds; full jitter: uniform(0, min(cap, base * 2**attempts))
+RETRY_CAP = 300.0
+MAX_ATTEMPTS = 8
+
+Candidate = namedtuple("Candidate", "id user_id attempts channel")
+
+
+def _seconds(value: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=value)
+
+
+def add_deliveries(notice_id: int, user_ids: list[int]) -> int:
+    """Insert one pending row per user (existing rows are left alone); return the notice's
+    row count. Batches in their own transactions, so a crash keeps what was written."""
+    now = utcnow()
+    for start in range(0, len(user_ids), INSERT_BATCH):
+        rows = [
+            {"notice": notice_id, "user": user_id, "not_before": now, "updated_at": now}
+            for user_id in user_ids[start : start + INSERT_BATCH]
+        ]
+        with db.atomic():
+            Delivery.insert_many(rows).on_conflict_ignore().execute()
+    return Delivery.select().where(Delivery.notice == notice_id).count()
+
+
+def _slot(slots: int):
+    """`id % slots`, spelled so that SQLite and PostgreSQL (integer division) agree and no
+    `%` reaches the driver (peewee's `%` is LIKE; psycopg2 reads `%` as a placeholder)."""
+    return Delivery.id - (Delivery.id / slots) * slots
+
+
+def _in_slot(notice_id: int, slot: int, slots: int):
+    return (Delivery.notice == notice_id) & (_slot(slots) == slot)
+
+
+def reserve(notice_id: int, slot: int, slots: int, size: int, hold: float) -> list[int]:
+    """The next `size` due pending rows of a slot, reserved for `hold` seconds."""
+    now = utcnow()
+    ids = [
+        row_id
+        for (row_id,) in Delivery.select(Delivery.id)
+        .where(
+            _in_slot(notice_id, slot, slots)
+            & (Delivery.state == PENDING)
+            & (Delivery.not_before <= now)
+        )
+        .order_by(Delivery.id)
+        .limit(size)
+        .tuples()
+    ]
+    renew(ids, hold)
+    return ids
+
+
+def renew(ids: list[int], hold: float) -> None:
+    """Extend the reservation of the rows among `ids` that are still pending."""
+    if ids:
+        Delivery.update(lease_until=utcnow() + _seconds(hold)).where(
+            Delivery.id.in_(ids) & (Delivery.state == PENDING)
+        ).execute()
+
+
+def candidates(ids: list[int]) -> list[Candidate]:
+    """The rows among `ids` that are pending and due, in id order."""
+    return [
+        Candidate(*row)
+        for row in Delivery.select(Delivery.id, Delivery.user, Delivery.attempts, Delivery.channel)
+        .where(
+            Delivery.id.in_(ids) & (Delivery.state == PENDING) & (Delivery.not_before <= utcnow())
+        )
+        .order_by(Delivery.id)
+        .tuples()
+    ]
+
+
+def claim(notice_id: int, row: Candidate, lease: float) -> bool:
+    """pending → sending, only if nobody moved the row since it was read and the notice is
+    still sending. The single conditional UPDATE that makes every re-run harmless."""
+    now = utcnow()
+    sending_notice = Notice.select(Notice.id).where(
+        (Notice.id == notice_id) & (Notice.state == "sending")
+    )
+    return bool(
+        Delivery.update(
+            state=SENDING,
+            attempts=Delivery.attempts + 1,
+            lease_until=now + _seconds(lease),
+            updated_at=now,
+        )
+        .where(
+            (Delivery.id == row.id)
+            & (Delivery.state == PENDING)
+            & (Delivery.attempts == row.attempts)
+            & (Delivery.not_before <= now)
+            & Delivery.notice.in_(sending_notice)
+        )
+        .execute()
+    )
+
+
+def _settle(row_id: int, attempt: int, **changes) -> bool:
+    """Record an outcome of the claim numbered `attempt`. An `unknown` the sweeper wrote
+    meanwhile is overwritten, because the worker knows better; a later claim is not."""
+    return bool(
+        Delivery.update(updated_at=utcnow(), **changes)
+        .where(
+            (Delivery.id == row_id)
+            & (Delivery.attempts == attempt)
+            & Delivery.state.in_((SENDING, UNKNOWN))
+        )
+        .execute()
+    )
+
+
+def use_channel(row_id: int, channel: str) -> None:
+    """Fix the way a row is sent, at its first claim (its consent is spent with it)."""
+    Delivery.update(channel=channel).where(Delivery.id == row_id).execute()
+
+
+def settle_sent(row_id: int, attempt: int, msgid) -> bool:
+    now = utcnow()
+    return _settle(
+        row_id,
+        attempt,
+        state=SENT,
+        msgid=str(msgid) if msgid is not None else None,
+        sent_at=now,
+        errcode=None,
+        reason="",
+        lease_until=None,
+    )
+
+
+def settle_final(row_id: int, attempt: int, state: str, reason: str, errcode=None) -> bool:
+    """A final outcome other than sent: failed, no_consent or unknown, with its reason."""
+    return _settle(row_id, attempt, state=state, reason=reason, errcode=errcode, lease_until=None)
+
+
+def settle_retry(row_id: int, attempt: int, reason: str, errcode, hold: float) -> bool:
+    """Not sent, worth another try later: back to pending after a jittered backoff, or failed
+    when the attempts are used up. The reservation lasts until then, so the slot's chain (or
+    its scheduled continuation) stays answerable for the row."""
+    if attempt >= MAX_ATTEMPTS:
+        return settle_final(row_id, attempt, FAILED, "retries_exhausted", errcode)
+    delay = random.uniform(0, min(RETRY_CAP, RETRY_BASE * 2**attempt))
+    not_before = utcnow() + _seconds(delay)
+    return _settle(
+        row_id,
+        attempt,
+        state=PENDING,
+        reason=reason,
+        errcode=errcode,
+        not_before=not_before,
+        lease_until=not_before + _seconds(hold),
+    )
+
+
+def settle_unclaimed(row_id: int, attempt: int) -> bool:
+    """Claimed but stopped before anything was sent (the notice was paused): pending again."""
+    return _settle(row_id, attempt, state=PENDING, lease_until=None)
+
+
+def expire_leases() -> int:
+    """`sending` rows whose worker went silent become `unknown`: the request may have left."""
+    now = utcnow()
+    return (
+        Delivery.update(state=UNKNOWN, reason="lease_expired", updated_at=now, lease_until=None)
+        .where((Delivery.state == SENDING) & (Delivery.lease_until < now))
+        .execute()
+    )
+
+
+def dead_slots(notice_id: int, slots: int) -> list[int]:
+    """Slots with due rows that no job answers for: the job was lost, or Redis emptied."""
+    now = utcnow()
+    slot = _slot(slots)
+    alive = fn.MAX(Case(None, [(Delivery.lease_until >= now, 1)], 0))
+    stuck = fn.MAX(
+        Case(
+            None,
+            [
+                (
+                    (Delivery.state == PENDING)
+                    & (Delivery.not_before <= now)
+                    & (Delivery.lease_until.is_null() | (Delivery.lease_until < now)),
+                    1,
+                )
+            ],
+            0,
+        )
+    )
+    rows = (
+        Delivery.select(slot, alive, stuck)
+        .where((Delivery.notice == notice_id) & Delivery.state.in_(OPEN))
+        .group_by(slot)
+        .tuples()
+    )
+    return sorted(int(number) for number, is_alive, is_stuck in rows if is_stuck and not is_alive)
+
+
+def next_due(notice_id: int, slot: int, slots: int) -> datetime.datetime | None:
+    """When the slot's earliest deferred row becomes due, if it has one."""
+    return (
+        Delivery.select(fn.MIN(Delivery.not_before))
+        .where(_in_slot(notice_id, slot, slots) & (Delivery.state == PENDING))
+        .scalar()
+    )
+
+
+def requeue_unknown(notice_id: int) -> int:
+    """An organizer chose to send `unknown` rows again: back to pending (no new consent is
+    spent; WeChat answers 43101 if the first try did arrive and used the user's one credit)."""
+    now = utcnow()
+    return (
+        Delivery.update(
+            state=PENDING, reason="resent", not_before=now, lease_until=None, updated_at=now
+        )
+        .where((Delivery.notice == notice_id) & (Delivery.state == UNKNOWN))
+        .execute()
+    )
+
+
+def progress(notice_id: int) -> dict:
+    """Counts by state, reasons of the non-sent, ways of the sent, and the send rate."""
+    counts = {state: 0 for state in (*OPEN, *FINAL)}
+    reasons: dict[str, dict[str, int]] = {FAILED: {}, NO_CONSENT: {}, UNKNOWN: {}}
+    channels: dict[str, int] = {}
+    rows = (
+        Delivery.select(Delivery.state, Delivery.reason, Delivery.channel, fn.COUNT(Delivery.id))
+        .where(Delivery.notice == notice_id)
+        .group_by(Delivery.state, Delivery.reason, Delivery.channel)
+        .tuples()
+    )
+    for state, reason, channel, count in rows:
+        counts[state] = counts.get(state, 0) + count
+        if state in reasons:
+            reasons[state][reason or state] = reasons[state].get(reason or state, 0) + count
+        if state == SENT:
+            channels[channel] = channels.get(channel, 0) + count
+    window = 60
+    recent = (
+        Delivery.select()
+        .where(
+            (Delivery.notice == notice_id)
+            & (Delivery.state == SENT)
+            & (Delivery.sent_at >= utcnow() - _seconds(window))
+        )
+        .count()
+    )
+    return {
+        "total": sum(counts.values()),
+        **counts,
+        "remaining": counts[PENDING] + counts[SENDING],
+        "failed_by_reason": reasons[FAILED],
+        "no_consent_by_reason": reasons[NO_CONSENT],
+        "unknown_by_reason": reasons[UNKNOWN],
+        "sent_by_channel": channels,
+        "rate_per_second": round(recent / window, 2),
+    }
+
+
+def reconcile(
+    channel: str, user_ids: list[int], msgid, delivered: bool, reason: str, template_id=None
+):
+    """A send-result event from WeChat: settle the delivery it reports on. By msgid when the
+    send's answer came back; otherwise the person's oldest `unknown` row sent that way (and
+    with that template, when the event names it) — the answer was lost, but WeChat's event
+    proves the message went out, or that it failed."""
+    state, why = (SENT, "") if delivered else (FAILED, reason)
+    known = Delivery.get_or_none((Delivery.msgid == str(msgid)) & (Delivery.channel == channel))
+    if known is not None:
+        if not delivered and known.state == SENT:
+            Delivery.update(state=state, reason=why, updated_at=utcnow()).where(
+                Delivery.id == known.id
+            ).execute()
+        return known.id
+    lost = (
+        Delivery.select(Delivery.id)
+        .join(Notice)
+        .join(MessageTemplate, on=(Notice.template == MessageTemplate.id))
+        .where(
+            (Delivery.channel == channel)
+            & (Delivery.state == UNKNOWN)
+            & Delivery.user.in_(user_ids)
+        )
+        .order_by(Delivery.updated_at)
+    )
+    if template_id is not None:
+        lost = lost.where(MessageTemplate.template_id == str(template_id))
+    lost = lost.first()
+    if lost is None:
+        return None
+    now = utcnow()
+    Delivery.update(
+        state=state,
+        reason=why,
+        msgid=str(msgid),
+        sent_at=now if delivered else None,
+        updated_at=now,
+    ).where((Delivery.id == lost.id) & (Delivery.state == UNKNOWN)).execute()
+    return lost.id
+
+
+def deliveries_page(notice_id: int, state: str | None, after: int, limit: int) -> list[Delivery]:
+    """Rows of a notice for the organizer, in id order after `after`."""
+    query = (
+        Delivery.select()
+        .where((Delivery.notice == notice_id) & (Delivery.id > after))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if state:
+        query = query.where(Delivery.state == state)
+    return list(query)
