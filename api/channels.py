@@ -20,6 +20,7 @@ from campaign import department_imports as imports
 from campaign import departments_admin as admin
 from campaign.clock import iso_local
 from campaign.definition import current_campaign
+from campaign.problems import is_row_id
 from campaign.reassign import ReassignRefused, reassign, target
 from models import (
     Attribution,
@@ -325,7 +326,7 @@ def reassign_attribution(user_id: int):
     if route is not None and not isinstance(route, str):
         problems.append(admin.problem("route", "invalid_type"))
     department_id = data.get("department_id")
-    if department_id is not None and not admin.is_row_id(department_id):
+    if department_id is not None and not is_row_id(department_id):
         problems.append(admin.problem("department_id", "invalid_type"))
     _refuse(problems)
     try:
@@ -473,7 +474,7 @@ def _department(department_id: int) -> Department:
 
 
 def _department_or_problem(campaign: Campaign, value, problems: list) -> Department | None:
-    if not admin.is_row_id(value):
+    if not is_row_id(value):
         problems.append(admin.problem("department_id", "invalid_type"))
         return None
     department = Department.get_or_none(

@@ -11,6 +11,7 @@ from api.payload import json_object
 from api.security import current_account, role_required
 from campaign import review_gate
 from campaign.definition import current_campaign
+from campaign.problems import is_row_id, is_whole_number
 from models import Department, DuplicatePair, Entry, Unit
 
 bp = Blueprint("org_entries_api", __name__, url_prefix="/api/v1/org")
@@ -98,7 +99,7 @@ def list_duplicates():
 def merge_unit(unit_id: int):
     target_id = json_object().get("into")
     source = _unit(unit_id)
-    target = _unit(target_id) if _is_int(target_id) and 0 < target_id < 2**31 else None
+    target = _unit(target_id) if is_row_id(target_id) else None
     if target is None or target.id == source.id:
         raise ApiError(
             422,
@@ -124,7 +125,7 @@ def issue_late_code():
             {"field": "expires_at", "code": "invalid_datetime", "message": "时间格式不正确"}
         )
     max_uses = data.get("max_uses", 1)
-    if not _is_int(max_uses) or not 1 <= max_uses <= 1000:
+    if not is_whole_number(max_uses) or not 1 <= max_uses <= 1000:
         problems.append(
             {"field": "max_uses", "code": "out_of_range", "message": "次数应在 1–1000 之间"}
         )
@@ -133,7 +134,7 @@ def issue_late_code():
         wanted = data["department"]
         department = (
             Department.get_or_none((Department.id == wanted) & (Department.campaign == campaign))
-            if _is_int(wanted) and 0 < wanted < 2**31
+            if is_row_id(wanted)
             else None
         )
         if department is None:
@@ -149,10 +150,6 @@ def issue_late_code():
     return jsonify(
         code=late.code, expires_at=late.expires_at.isoformat() + "Z", max_uses=late.max_uses
     ), 201
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _entry(entry_id: int) -> Entry:

@@ -16,7 +16,7 @@ from campaign.attribution import ONLINE_ROUTE
 from campaign.audit import record
 from campaign.channels import CODE_ALPHABET, new_code
 from campaign.definition import options
-from campaign.problems import PROBLEM_MESSAGES
+from campaign.problems import PROBLEM_MESSAGES, is_row_id
 from campaign.units import LANDLINE, MOBILE, normalize_phone
 from models import Attribution, Campaign, Channel, Department, Touch, db
 
@@ -89,11 +89,6 @@ def _check_choices(campaign: Campaign, values: dict) -> list[dict]:
         if not (MOBILE.match(values["contact_phone"]) or LANDLINE.match(values["contact_phone"])):
             problems.append(problem("contact_phone", "invalid_phone"))
     return problems
-
-
-def is_row_id(value) -> bool:
-    """A JSON value that can be a row id (an int the database can hold, not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 def check_parent(campaign: Campaign, parent_id, department: Department | None) -> list[dict]:

@@ -3,7 +3,7 @@
 rules add. A code is for programs and never changes; the message is for the organizer.
 """
 
-from campaign.problems import PROBLEM_MESSAGES
+from campaign.problems import PROBLEM_MESSAGES, is_row_id, is_whole_number
 
 MESSAGES = {
     **PROBLEM_MESSAGES,
@@ -23,12 +23,9 @@ def notice_problem(field: str, code: str, **details) -> dict:
     return {"field": field, "code": code, "message": MESSAGES[code], **details}
 
 
-def is_row_id(value) -> bool:
-    """An integer a row id can be: anything else (a string, a bool, 10**30) is no row, never a
-    database overflow."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
-
-
 def is_scalar(value) -> bool:
     """A filter value: a string or a whole number (what JSON may nest is refused)."""
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    return isinstance(value, str) or is_whole_number(value)
+
+
+__all__ = ["MESSAGES", "is_row_id", "is_scalar", "notice_problem"]

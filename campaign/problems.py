@@ -21,3 +21,14 @@ PROBLEM_MESSAGES = {
 
 def problem(field: str, code: str, **details) -> dict:
     return {"field": field, "code": code, "message": PROBLEM_MESSAGES[code], **details}
+
+
+def is_whole_number(value) -> bool:
+    """A JSON integer (JSON `true` is not one, though Python's bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_row_id(value) -> bool:
+    """An integer a row id can be: anything else (a string, a bool, 10**30) is no row, never a
+    database overflow."""
+    return is_whole_number(value) and 0 < value < 2**31
