@@ -2,9 +2,9 @@
 
 from flask import Blueprint, jsonify
 
-from api.errors import ApiError
+from api.access import open_campaign
 from campaign.clock import iso_local
-from campaign.definition import current_campaign, options
+from campaign.definition import options
 from models import Campaign
 
 bp = Blueprint("campaign_api", __name__, url_prefix="/api/v1")
@@ -12,10 +12,7 @@ bp = Blueprint("campaign_api", __name__, url_prefix="/api/v1")
 
 @bp.get("/campaign")
 def show_campaign():
-    campaign = current_campaign()
-    if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
-    return jsonify(campaign_payload(campaign))
+    return jsonify(campaign_payload(open_campaign()))
 
 
 def campaign_payload(campaign: Campaign) -> dict:

@@ -6,10 +6,10 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
+from api.access import open_campaign
 from api.errors import ApiError
 from api.security import role_required
 from campaign import funnel_views as views
-from campaign.definition import current_campaign
 from campaign.funnel_rollup import pending
 from campaign.funnels import LEVELS, daily
 from tasks.funnels import request_roll_up
@@ -23,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("")
 @role_required("organizer")
 def overview():
-    return jsonify(**views.overview(_campaign()), pending_touches=fresh())
+    return jsonify(**views.overview(open_campaign()), pending_touches=fresh())
 
 
 @bp.get("/departments")
@@ -40,7 +40,7 @@ def departments():
             [{"field": "sort", "code": "invalid_choice", "allowed": list(views.SORTABLE)}],
         )
     rows = views.department_rows(
-        _campaign(), request.args.get("route") or None, sort, order == "desc"
+        open_campaign(), request.args.get("route") or None, sort, order == "desc"
     )
     return jsonify(items=rows, sort=sort, order=order, pending_touches=fresh())
 
@@ -49,7 +49,7 @@ def departments():
 @role_required("organizer")
 def channels():
     department_id = query_id("department_id")
-    rows = views.channel_rows(_campaign(), department_id, request.args.get("route") or None)
+    rows = views.channel_rows(open_campaign(), department_id, request.args.get("route") or None)
     return jsonify(items=rows, pending_touches=fresh())
 
 
@@ -66,14 +66,14 @@ def days():
     if level == "route" and not key:
         raise ApiError(422, "invalid_scope", "统计范围无效", [{"field": "key", "code": "required"}])
     scope = int(key) if level in ("department", "channel") else (key or None)
-    items = daily(_campaign(), level, scope)
+    items = daily(open_campaign(), level, scope)
     return jsonify(level=level, key=scope, items=items, pending_touches=fresh())
 
 
 @bp.get("/export.xlsx")
 @role_required("organizer")
 def export():
-    content = views.workbook(_campaign())
+    content = views.workbook(open_campaign())
     return Response(
         content,
         mimetype=XLSX,
@@ -96,10 +96,3 @@ def fresh() -> int:
     if waiting:
         request_roll_up()
     return waiting
-
-
-def _campaign():
-    campaign = current_campaign()
-    if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
-    return campaign

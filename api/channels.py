@@ -12,14 +12,14 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from peewee import fn
 
 from api import channel_funnels
+from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
-from api.security import current_account, role_required
+from api.security import console_actor, role_required
 from campaign import channel_codes as codes
 from campaign import department_imports as imports
 from campaign import departments_admin as admin
 from campaign.clock import iso_local
-from campaign.definition import current_campaign
 from campaign.problems import is_row_id
 from campaign.reassign import ReassignRefused, reassign, target
 from models import (
@@ -47,7 +47,7 @@ INVALID = "提交的内容未通过校验"
 @bp.get("/departments")
 @role_required("organizer")
 def list_departments():
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     query = Department.select().where(Department.campaign == campaign)
     if request.args.get("route"):
         query = query.where(Department.route == request.args["route"])
@@ -70,7 +70,7 @@ def list_departments():
 @bp.post("/departments")
 @role_required("organizer")
 def create_department():
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     data = json_object()
     values, problems = admin.check_fields(campaign, data)
     problems += admin.check_parent(campaign, data.get("parent_id"), None)
@@ -78,7 +78,7 @@ def create_department():
         problems.append(admin.problem("name", "name_taken", value=values["name"]))
     _refuse(problems)
     department, channel = admin.create_department(
-        campaign, values, actor(), parent_id=data.get("parent_id")
+        campaign, values, console_actor(), parent_id=data.get("parent_id")
     )
     enqueue_codes([channel.id])
     sync_codes([channel.code])
@@ -94,7 +94,7 @@ def show_department(department_id: int):
 @bp.patch("/departments/<int:department_id>")
 @role_required("organizer")
 def update_department(department_id: int):
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     department = _department(department_id)
     data = json_object()
     values, problems = admin.check_fields(campaign, data, partial=True)
@@ -107,7 +107,7 @@ def update_department(department_id: int):
         problems.append(admin.problem("name", "name_taken", value=values["name"]))
     _refuse(problems)
     try:
-        department = admin.update_department(department, values, actor())
+        department = admin.update_department(department, values, console_actor())
     except admin.RouteLocked:
         raise ApiError(
             409, "route_locked", "已有用户通过该单位进入，不能再修改征集方式；请新建推荐单位"
@@ -122,7 +122,7 @@ def update_department(department_id: int):
 @bp.post("/departments/<int:department_id>/invite")
 @role_required("organizer")
 def rotate_invite(department_id: int):
-    department = admin.rotate_invite(_department(department_id), actor())
+    department = admin.rotate_invite(_department(department_id), console_actor())
     return jsonify(department_detail(department))
 
 
@@ -130,7 +130,7 @@ def rotate_invite(department_id: int):
 @role_required("organizer")
 def import_departments():
     """A sheet of departments: all rows imported, or none and every problem listed."""
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(422, "file_required", "请上传 .xlsx 或 .csv 文件", [_required("file")])
@@ -146,7 +146,7 @@ def import_departments():
     if request.args.get("dry_run") in ("1", "true"):
         return jsonify(dry_run=True, would_create=len(plan.rows), skipped=plan.skipped)
     try:
-        created = imports.apply_import(campaign, plan, actor())
+        created = imports.apply_import(campaign, plan, console_actor())
     except imports.ImportConflict:
         raise ApiError(409, "import_conflict", "导入期间推荐单位有变动，请重新上传") from None
     enqueue_codes([channel.id for _, channel in created])
@@ -158,7 +158,7 @@ def import_departments():
 @bp.get("/departments/import-template")
 @role_required("organizer")
 def import_template():
-    content = imports.template_workbook(organizer_campaign())
+    content = imports.template_workbook(open_campaign())
     return Response(
         content,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -172,7 +172,7 @@ def import_template():
 @bp.get("/channels")
 @role_required("organizer")
 def list_channels():
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     query = Channel.select().where(Channel.campaign == campaign)
     if channel_funnels.query_id("department_id") is not None:
         query = query.where(Channel.department == channel_funnels.query_id("department_id"))
@@ -188,7 +188,7 @@ def list_channels():
 @role_required("organizer")
 def create_channel():
     """A department's extra channel, or (no `department_id`) a public online-route channel."""
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     data = json_object()
     problems = []
     label = _string(data, "label", problems, required=True)
@@ -196,7 +196,7 @@ def create_channel():
     if data.get("department_id") is not None:
         department = _department_or_problem(campaign, data["department_id"], problems)
     _refuse(problems)
-    channel = admin.create_channel(campaign, department, label, actor())
+    channel = admin.create_channel(campaign, department, label, console_actor())
     enqueue_codes([channel.id])
     sync_codes([channel.code])
     payload = channel_payload(channel, {})
@@ -221,7 +221,7 @@ def update_channel(channel_id: int):
     if "active" in data:
         values["active"] = _boolean(data, "active", problems)
     _refuse(problems)
-    channel = admin.update_channel(channel, values, actor())
+    channel = admin.update_channel(channel, values, console_actor())
     sync_codes([channel.code])
     if "label" in values:
         enqueue_codes([channel.id], force=True)
@@ -270,14 +270,14 @@ def mp_qr_quota():
 @role_required("organizer")
 def create_kit():
     """A ZIP of one department's kit, or of every department's (no `department_id`)."""
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     data = _optional_object()
     problems = []
     department = None
     if data.get("department_id") is not None:
         department = _department_or_problem(campaign, data["department_id"], problems)
     _refuse(problems)
-    archive = request_kit(campaign.id, department.id if department else None, actor())
+    archive = request_kit(campaign.id, department.id if department else None, console_actor())
     return jsonify(kit_payload(archive)), 202
 
 
@@ -307,7 +307,7 @@ def download_kit(kit_id: int):
 @bp.get("/users/<int:user_id>/attribution")
 @role_required("organizer")
 def show_attribution(user_id: int):
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     user = _user(user_id)
     row = Attribution.get_or_none((Attribution.campaign == campaign) & (Attribution.user == user))
     return jsonify(attribution_payload(user, row, campaign))
@@ -317,7 +317,7 @@ def show_attribution(user_id: int):
 @role_required("organizer")
 def reassign_attribution(user_id: int):
     """Move a person (and their entries not yet judged) to another department or route."""
-    campaign = organizer_campaign()
+    campaign = open_campaign()
     user = _user(user_id)
     data = json_object()
     problems = []
@@ -333,7 +333,7 @@ def reassign_attribution(user_id: int):
         route, department = target(campaign, department_id, route)
     except ReassignRefused as refused:
         raise ApiError(422, refused.code, refused.message) from None
-    return jsonify(reassign(campaign, user, route, department, actor(), reason))
+    return jsonify(reassign(campaign, user, route, department, console_actor(), reason))
 
 
 # --- payloads --------------------------------------------------------------------------------
@@ -431,17 +431,6 @@ def attribution_payload(user: WechatUser, row: Attribution | None, campaign: Cam
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def organizer_campaign() -> Campaign:
-    campaign = current_campaign()
-    if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
-    return campaign
-
-
-def actor() -> str:
-    return f"account:{current_account().id}"
-
-
 def stored_file(key: str, name: str):
     """A stored file as a download: nginx sends it in production, Flask in development."""
     mime = codes.mime_of(key)
@@ -466,7 +455,7 @@ def _disposition(name: str, fallback: str) -> str:
 
 def _department(department_id: int) -> Department:
     department = Department.get_or_none(
-        (Department.id == department_id) & (Department.campaign == organizer_campaign())
+        (Department.id == department_id) & (Department.campaign == open_campaign())
     )
     if department is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
@@ -489,7 +478,7 @@ def _department_or_problem(campaign: Campaign, value, problems: list) -> Departm
 
 def _channel(channel_id: int) -> Channel:
     channel = Channel.get_or_none(
-        (Channel.id == channel_id) & (Channel.campaign == organizer_campaign())
+        (Channel.id == channel_id) & (Channel.campaign == open_campaign())
     )
     if channel is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
@@ -498,7 +487,7 @@ def _channel(channel_id: int) -> Channel:
 
 def _kit(kit_id: int) -> KitArchive:
     archive = KitArchive.get_or_none(
-        (KitArchive.id == kit_id) & (KitArchive.campaign == organizer_campaign())
+        (KitArchive.id == kit_id) & (KitArchive.campaign == open_campaign())
     )
     if archive is None:
         raise ApiError(404, "not_found", "请求的内容不存在")

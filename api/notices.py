@@ -8,14 +8,14 @@ audited; every refusal is a stable code with a Chinese message.
 
 from flask import Blueprint, jsonify, request
 
+from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
-from api.security import current_account, role_required
+from api.security import console_actor, role_required
 from campaign import audiences, outbox, reach, reminders
 from campaign import notices as rules
 from campaign import templates as template_rules
 from campaign.clock import iso_local
-from campaign.definition import current_campaign
 from campaign.notice_problems import notice_problem
 from models import MessageTemplate, Notice, utcnow
 from tasks import notices as jobs
@@ -33,17 +33,6 @@ PAGE_MAX = 200
 SAMPLE_SIZE = 10
 
 
-def _campaign():
-    campaign = current_campaign()
-    if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
-    return campaign
-
-
-def _actor() -> str:
-    return f"account:{current_account().id}"
-
-
 def _invalid(problems: list[dict]) -> ApiError:
     return ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
 
@@ -54,7 +43,7 @@ def _invalid(problems: list[dict]) -> ApiError:
 @bp.get("/templates")
 @role_required("organizer")
 def list_templates():
-    rows = MessageTemplate.select().where(MessageTemplate.campaign == _campaign())
+    rows = MessageTemplate.select().where(MessageTemplate.campaign == open_campaign())
     return jsonify(items=[template_payload(t) for t in rows.order_by(MessageTemplate.id)])
 
 
@@ -81,7 +70,7 @@ def update_template(template_id: int):
 @role_required("organizer")
 def delete_template(template_id: int):
     try:
-        template_rules.delete_template(_template(template_id), _actor())
+        template_rules.delete_template(_template(template_id), console_actor())
     except template_rules.TemplateInUse:
         raise ApiError(409, "template_in_use", "该模板已被通知使用，不能删除") from None
     return "", 204
@@ -89,13 +78,13 @@ def delete_template(template_id: int):
 
 def _save_template(clean: dict, template=None) -> MessageTemplate:
     try:
-        return template_rules.save_template(_campaign(), clean, _actor(), template)
+        return template_rules.save_template(open_campaign(), clean, console_actor(), template)
     except template_rules.TemplateExists:
         raise ApiError(409, "template_exists", "本活动已配置该微信模板") from None
 
 
 def _template(template_id: int) -> MessageTemplate:
-    template = template_rules.campaign_template(_campaign(), template_id)
+    template = template_rules.campaign_template(open_campaign(), template_id)
     if template is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return template
@@ -122,7 +111,7 @@ def template_payload(template: MessageTemplate | None) -> dict | None:
 @bp.get("/notices")
 @role_required("organizer")
 def list_notices():
-    query = Notice.select().where(Notice.campaign == _campaign())
+    query = Notice.select().where(Notice.campaign == open_campaign())
     state = request.args.get("state")
     if state and state not in rules.STATES:
         raise _invalid([notice_problem("state", "invalid_choice", choices=list(rules.STATES))])
@@ -135,7 +124,7 @@ def list_notices():
 @role_required("organizer")
 def create_notice():
     try:
-        notice = rules.create_notice(_campaign(), json_object(), _actor())
+        notice = rules.create_notice(open_campaign(), json_object(), console_actor())
     except rules.NoticeInvalid as invalid:
         raise _invalid(invalid.problems) from None
     return jsonify(notice_payload(notice, with_progress=True)), 201
@@ -145,7 +134,7 @@ def create_notice():
 @role_required("organizer")
 def preview():
     """Who would receive it: `{count, sample, reachable}`; nothing is created."""
-    campaign = _campaign()
+    campaign = open_campaign()
     data = json_object()
     audience, problems = audiences.check_audience(campaign, data.get("audience"))
     templates = []
@@ -175,7 +164,7 @@ def show_notice(notice_id: int):
 def update_notice(notice_id: int):
     data = json_object()
     try:
-        notice = rules.update_draft(_notice(notice_id), data, _actor())
+        notice = rules.update_draft(_notice(notice_id), data, console_actor())
     except rules.NoticeInvalid as invalid:
         raise _invalid(invalid.problems) from None
     except rules.NoticeStateError as refused:
@@ -196,7 +185,7 @@ def send(notice_id: int):
         raise ApiError(400, "invalid_json", "请求内容必须是 JSON 对象")
     try:
         send_at = rules.send_time(notice.campaign, when, utcnow())
-        notice = rules.schedule(notice, send_at, _actor())
+        notice = rules.schedule(notice, send_at, console_actor())
     except rules.NoticeInvalid as invalid:
         raise _invalid(invalid.problems) from None
     except rules.NoticeStateError as refused:
@@ -233,7 +222,7 @@ def resend_unknown(notice_id: int):
     the message twice (their first try may have arrived)."""
     notice = _notice(notice_id)
     try:
-        count = rules.resend_unknown(notice, _actor())
+        count = rules.resend_unknown(notice, console_actor())
     except rules.NoticeStateError as refused:
         raise _state_error(refused) from None
     if count and Notice.get_by_id(notice_id).state == rules.SENDING:
@@ -261,7 +250,7 @@ def deliveries(notice_id: int):
 
 def _transition(notice_id: int, action):
     try:
-        notice = action(_notice(notice_id), _actor())
+        notice = action(_notice(notice_id), console_actor())
     except rules.NoticeStateError as refused:
         raise _state_error(refused) from None
     return jsonify(notice_payload(notice, with_progress=True))
@@ -272,7 +261,7 @@ def _state_error(refused: rules.NoticeStateError) -> ApiError:
 
 
 def _notice(notice_id: int) -> Notice:
-    notice = Notice.get_or_none((Notice.id == notice_id) & (Notice.campaign == _campaign()))
+    notice = Notice.get_or_none((Notice.id == notice_id) & (Notice.campaign == open_campaign()))
     if notice is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return notice
@@ -323,7 +312,7 @@ def delivery_payload(row, person: dict, zone: str) -> dict:
 @bp.get("/reminders")
 @role_required("organizer")
 def show_reminders():
-    return jsonify(reminders.reminder_settings(_campaign()))
+    return jsonify(reminders.reminder_settings(open_campaign()))
 
 
 @bp.put("/reminders")
@@ -331,7 +320,7 @@ def show_reminders():
 def configure_reminders():
     """Turn reminders on or off and tune them: any subset of `GET /reminders`' shape."""
     try:
-        configured = reminders.configure(_campaign(), json_object(), _actor())
+        configured = reminders.configure(open_campaign(), json_object(), console_actor())
     except reminders.RemindersInvalid as invalid:
         raise _invalid(invalid.problems) from None
     return jsonify(configured)

@@ -5,12 +5,12 @@ import datetime
 
 from flask import Blueprint, jsonify, request
 
+from api.access import open_campaign
 from api.entries import entry_payload
 from api.errors import ApiError
 from api.payload import json_object
-from api.security import current_account, role_required
+from api.security import console_actor, role_required
 from campaign import review_gate
-from campaign.definition import current_campaign
 from campaign.problems import is_row_id, is_whole_number
 from models import Department, DuplicatePair, Entry, Unit
 
@@ -27,22 +27,11 @@ FILTERS = {
 PAGE_MAX = 200
 
 
-def _campaign():
-    campaign = current_campaign()
-    if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
-    return campaign
-
-
-def _actor() -> str:
-    return f"account:{current_account().id}"
-
-
 @bp.get("/entries")
 @role_required("organizer")
 def list_entries():
     """Entries of the current campaign, filtered by any of FILTERS, newest first, paged."""
-    query = Entry.select().where(Entry.campaign == _campaign())
+    query = Entry.select().where(Entry.campaign == open_campaign())
     for name, kind in FILTERS.items():
         value = request.args.get(name, type=kind)
         if value:
@@ -70,7 +59,9 @@ def content_decision(entry_id: int):
         )
     entry = _entry(entry_id)
     note = data.get("note") if isinstance(data.get("note"), str) else ""
-    return jsonify(entry_payload(review_gate.decide_content(entry, decision, _actor(), note)))
+    return jsonify(
+        entry_payload(review_gate.decide_content(entry, decision, console_actor(), note))
+    )
 
 
 @bp.get("/duplicates")
@@ -79,7 +70,7 @@ def list_duplicates():
     pairs = (
         DuplicatePair.select()
         .join(Entry, on=(DuplicatePair.entry == Entry.id))
-        .where(Entry.campaign == _campaign())
+        .where(Entry.campaign == open_campaign())
         .order_by(DuplicatePair.similarity.desc())
     )
     items = [
@@ -107,7 +98,7 @@ def merge_unit(unit_id: int):
             "请选择要合并到的另一个单位",
             [{"field": "into", "code": "invalid_choice", "message": "选项无效"}],
         )
-    merged = review_gate.merge_units(source, target, _actor())
+    merged = review_gate.merge_units(source, target, console_actor())
     return jsonify(id=merged.id, name=merged.name, entries=merged.entries.count())
 
 
@@ -115,7 +106,7 @@ def merge_unit(unit_id: int):
 @role_required("organizer")
 def issue_late_code():
     data = json_object()
-    campaign = _campaign()
+    campaign = open_campaign()
     problems = []
     try:
         expires_at = datetime.datetime.fromisoformat(str(data.get("expires_at")))
@@ -146,21 +137,23 @@ def issue_late_code():
     if expires_at.tzinfo is not None:
         expires_at = expires_at.astimezone(datetime.UTC).replace(tzinfo=None)
     note = data.get("note") if isinstance(data.get("note"), str) else ""
-    late = review_gate.issue_late_code(campaign, department, expires_at, max_uses, note, _actor())
+    late = review_gate.issue_late_code(
+        campaign, department, expires_at, max_uses, note, console_actor()
+    )
     return jsonify(
         code=late.code, expires_at=late.expires_at.isoformat() + "Z", max_uses=late.max_uses
     ), 201
 
 
 def _entry(entry_id: int) -> Entry:
-    entry = Entry.get_or_none((Entry.id == entry_id) & (Entry.campaign == _campaign()))
+    entry = Entry.get_or_none((Entry.id == entry_id) & (Entry.campaign == open_campaign()))
     if entry is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return entry
 
 
 def _unit(unit_id: int) -> Unit:
-    unit = Unit.get_or_none((Unit.id == unit_id) & (Unit.campaign == _campaign()))
+    unit = Unit.get_or_none((Unit.id == unit_id) & (Unit.campaign == open_campaign()))
     if unit is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return unit

@@ -57,3 +57,8 @@ def role_required(*roles: str):
         return wrapped
 
     return decorate
+
+
+def console_actor() -> str:
+    """How audit rows name the signed-in console account."""
+    return f"account:{current_account().id}"

@@ -5,40 +5,32 @@ so that a job abandoned by a killed worker is noticed in minutes, not the defaul
 (RELIABILITY-NOTES §1.4).
 """
 
+import importlib
+
 from rq import Worker
 
 import runtime
-from tasks import (
-    checks,
-    evidence,
-    funnels,
-    maintenance,
-    notice_sending,
-    notices,
-    qrcodes,
-    reminders,
-    touches,
-    wechat_events,
-)
 from tasks.queue import QUEUE_NAMES, redis_connection
 
-# Imported here, once, so forked work-horses do not re-import them for every job (~40 ms).
+# Imported once here, so forked work-horses do not re-import them for every job (~40 ms).
 JOB_MODULES = (
-    checks,
-    evidence,
-    funnels,
-    maintenance,
-    notice_sending,
-    notices,
-    qrcodes,
-    reminders,
-    touches,
-    wechat_events,
+    "checks",
+    "evidence",
+    "funnels",
+    "maintenance",
+    "notice_sending",
+    "notices",
+    "qrcodes",
+    "reminders",
+    "touches",
+    "wechat_events",
 )
 
 
 def main() -> None:
     settings = runtime.bootstrap(redis_socket_timeout=None)
+    for name in JOB_MODULES:
+        importlib.import_module(f"tasks.{name}")
     worker = Worker(
         list(QUEUE_NAMES),
         connection=redis_connection(),
