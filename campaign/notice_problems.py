@@ -3,7 +3,7 @@
 rules add. A code is for programs and never changes; the message is for the organizer.
 """
 
-from campaign.problems import PROBLEM_MESSAGES, is_row_id, is_whole_number
+from campaign.problems import PROBLEM_MESSAGES, is_row_id, is_whole_number, problem
 
 MESSAGES = {
     **PROBLEM_MESSAGES,
@@ -20,7 +20,7 @@ MESSAGES = {
 
 
 def notice_problem(field: str, code: str, **details) -> dict:
-    return {"field": field, "code": code, "message": MESSAGES[code], **details}
+    return problem(field, code, MESSAGES, **details)
 
 
 def is_scalar(value) -> bool:

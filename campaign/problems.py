@@ -19,8 +19,9 @@ PROBLEM_MESSAGES = {
 }
 
 
-def problem(field: str, code: str, **details) -> dict:
-    return {"field": field, "code": code, "message": PROBLEM_MESSAGES[code], **details}
+def problem(field: str, code: str, messages: dict = PROBLEM_MESSAGES, **details) -> dict:
+    """One field problem; `messages` lets a rule set word its codes for its own audience."""
+    return {"field": field, "code": code, "message": messages[code], **details}
 
 
 def is_whole_number(value) -> bool:
