@@ -763,6 +763,8 @@ def test_drop_after_processes_the_send_but_never_answers(state, clients, fresh_s
     state.add_fault("/cgi-bin/message/subscribe/send", mode="drop_after", delay=0.4)
     with pytest.raises(requests.Timeout):
         wxa_client.wxa.send_subscribe_message(openid, ONE_TIME, NOTICE)
+    # Under load the client's 0.2 s can run out before the server thread records the send.
+    state.wait_until(lambda: len(state.sends()) == 2)
     assert len(state.sends()) == 2
 
 
