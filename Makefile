@@ -30,7 +30,7 @@ format: $(INSTALLED)
 bench: $(INSTALLED)  ## benchmarks, printed as side-by-side ratios
 	$(PY) -m bench
 
-chaos: $(INSTALLED) ; CHAOS_RECIPIENTS=10000 CHAOS_KILLS=20 $(PY) -m pytest -p no:cacheprovider -s --timeout=900 tests/test_chaos_outbox.py  # the outbox at 10,000 recipients, 20 worker SIGKILLs, one Redis kill
+chaos: $(INSTALLED) ; CHAOS_RECIPIENTS=10000 CHAOS_KILLS=20 $(PY) -m pytest -p no:cacheprovider -s --timeout=900 tests/notices/test_chaos_outbox.py  # the outbox at 10,000 recipients, 20 worker SIGKILLs, one Redis kill
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

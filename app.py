@@ -5,51 +5,58 @@ from flask.sessions import SessionInterface
 from werkzeug.routing import IntegerConverter
 
 import runtime
-from api import (
-    attachments,
-    auth,
+from api import errors, health, request_hooks
+from api.console import auth as console_auth
+from api.dept import department
+from api.org import (
+    attribution,
     channels,
-    console_auth,
     departments,
-    entries,
-    errors,
-    health,
+    funnels,
+    kits,
     notices,
-    oauth,
-    org_entries,
-    subscriptions,
-    text,
-    touches,
-    units,
-    wechat_callbacks,
+    reminders,
+    templates,
 )
-from api import campaign as campaign_api
+from api.org import entries as org_entries
+from api.unit import attachments, auth, entries, subscriptions, text, touches, units
+from api.unit import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
-from pages import api_docs, h5, media, qr
+from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
 
 BLUEPRINTS = (
     errors.bp,
+    request_hooks.bp,
     health.bp,
+    # /api/v1: the mini-program and H5 (units)
     campaign_api.bp,
     text.bp,
     auth.bp,
-    console_auth.bp,
     units.bp,
     entries.bp,
     attachments.bp,
-    departments.bp,
     touches.bp,
+    subscriptions.bp,
+    # /api/v1/dept, /api/v1/console, /api/v1/org
+    department.bp,
+    console_auth.bp,
+    org_entries.bp,
+    departments.bp,
+    channels.bp,
+    kits.bp,
+    attribution.bp,
+    funnels.bp,
+    templates.bp,
+    notices.bp,
+    reminders.bp,
+    # pages: WeChat's callbacks and OAuth, H5, /q/, /media, API docs
     wechat_callbacks.bp,
     oauth.bp,
     h5.bp,
     qr.bp,
     media.bp,
-    org_entries.bp,
     api_docs.bp,
-    channels.bp,
-    notices.bp,
-    subscriptions.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -31,6 +31,22 @@ SANDBOX_APPS = {
 }
 
 
+# Read by deploy/gunicorn.conf.py before the app exists (gunicorn's own server settings).
+SERVER_ENVIRONMENT = ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "LOG_LEVEL")
+
+# Every NOTICE_* variable, by the field of `NoticeSettings` it sets.
+NOTICE_ENVIRONMENT = {
+    "send_rate": "NOTICE_SEND_RATE",
+    "send_burst": "NOTICE_SEND_BURST",
+    "batch": "NOTICE_BATCH",
+    "senders": "NOTICE_SENDERS",
+    "lease": "NOTICE_LEASE_SECONDS",
+    "hold": "NOTICE_HOLD_SECONDS",
+    "job_seconds": "NOTICE_JOB_SECONDS",
+    "fanout_grace": "NOTICE_FANOUT_GRACE_SECONDS",
+}
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the process must not start."""
 
@@ -44,6 +60,20 @@ class WechatApp:
     secret: str
     token: str
     aes_key: str
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """How the notice outbox sends (docs/notices.md, "Settings")."""
+
+    send_rate: float = 20.0
+    send_burst: float = 1.0
+    batch: int = 100
+    senders: int = 4
+    lease: float = 60.0
+    hold: float = 120.0
+    job_seconds: float = 30.0
+    fanout_grace: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +103,10 @@ class Settings:
     callback_max_age: int
     rq_worker_ttl: int
     rq_maintenance_interval: int
-    extra: dict = field(default_factory=dict)
+    wechat_mp_qr_budget: int = 100_000
+    poster_font: str = ""
+    prometheus_multiproc_dir: str = ""
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
     @property
     def production(self) -> bool:
@@ -88,6 +121,26 @@ def _int(environ, name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(environ, name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _notice_settings(environ) -> NoticeSettings:
+    defaults = NoticeSettings()
+    values = {}
+    for name, variable in NOTICE_ENVIRONMENT.items():
+        default = getattr(defaults, name)
+        read = _int if isinstance(default, int) else _float
+        values[name] = read(environ, variable, default)
+    return NoticeSettings(**values)
 
 
 def _wechat_app(environ, kind: str, sandbox: bool) -> WechatApp:
@@ -140,6 +193,10 @@ def load_settings(environ=None) -> Settings:
         callback_max_age=_int(environ, "WECHAT_CALLBACK_MAX_AGE", 300),
         rq_worker_ttl=_int(environ, "RQ_WORKER_TTL", 60),
         rq_maintenance_interval=_int(environ, "RQ_MAINTENANCE_INTERVAL", 30),
+        wechat_mp_qr_budget=_int(environ, "WECHAT_MP_QR_BUDGET", 100_000),
+        poster_font=environ.get("POSTER_FONT", "").strip(),
+        prometheus_multiproc_dir=environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
+        notices=_notice_settings(environ),
     )
     if settings.production:
         _refuse_unsafe_production(settings)
@@ -159,3 +216,19 @@ def _refuse_unsafe_production(settings: Settings) -> None:
         problems.append("WeChat credentials are not set (the sandbox is for development only)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+_current: Settings | None = None
+
+
+def install(settings: Settings) -> None:
+    """Make `settings` the ones every part of this process reads (`runtime.bootstrap`)."""
+    global _current
+    _current = settings
+
+
+def current_settings() -> Settings:
+    """The one way code reaches the settings: those `runtime.bootstrap()` installed."""
+    if _current is None:
+        raise RuntimeError("runtime.bootstrap() has not run")
+    return _current

@@ -260,7 +260,9 @@ class Touch(BaseModel):
     kind = CharField(max_length=16)  # link_scan | mp_scan | mp_subscribe | wxa_open | oauth
     client = CharField(max_length=16, default="other")  # wechat | other
     at = DateTimeField(default=utcnow)
-    rolled = BooleanField(default=False)  # counted into FunnelVisitor (campaign.funnel_rollup)
+    rolled = BooleanField(
+        default=False
+    )  # counted into FunnelVisitor (campaign.channels.funnel_rollup)
 
     class Meta:
         indexes = (
@@ -335,7 +337,7 @@ class Unit(BaseModel):
 
 
 class Entry(BaseModel):
-    """A brand or case. Status moves only through `campaign.status`."""
+    """A brand or case. Status moves only through `campaign.entries.status`."""
 
     campaign = ForeignKeyField(Campaign, backref="entries", on_delete="CASCADE")
     unit = ForeignKeyField(Unit, backref="entries", on_delete="CASCADE")
@@ -499,7 +501,7 @@ class Notice(BaseModel):
     state_reason = CharField(max_length=32, default="")  # why paused (organizer, daily_quota…)
     fallback_template = ForeignKeyField(
         MessageTemplate, null=True, backref="+", on_delete="RESTRICT"
-    )  # an official-account template for those without consent who follow (campaign.notices)
+    )  # an official-account template for followers without consent (campaign.notices.operations)
     total = IntegerField(default=0)
     created_by = CharField(max_length=64)
     created_at = DateTimeField(default=utcnow)

@@ -4,19 +4,16 @@ Every entry point calls `bootstrap()`: the web app factory, the RQ worker, the p
 scheduler and the CLI. Nothing here imports Flask.
 """
 
-from config import Settings, load_settings
+from config import Settings, install, load_settings
 from logs import configure_logging
 from models import init_db
 from storage import init_storage
 from tasks.queue import init_redis
 from wechat.client import init_wechat
 
-_settings: Settings | None = None
-
 
 def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | None = 5.0):
     """Read settings (unless given), then connect the database, storage, Redis and WeChat."""
-    global _settings
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
@@ -25,12 +22,5 @@ def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | No
     init_storage(settings.storage_dir)
     redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
     init_wechat(settings, redis)
-    _settings = settings
+    install(settings)
     return settings
-
-
-def settings() -> Settings:
-    """The settings `bootstrap()` loaded."""
-    if _settings is None:
-        raise RuntimeError("runtime.bootstrap() has not run")
-    return _settings

@@ -3,9 +3,9 @@
 Someone else's object answers 404, exactly like a missing one, so ids cannot be probed.
 """
 
-from api.errors import ApiError
 from api.security import current_user
 from campaign.definition import current_campaign
+from campaign.problems import NotFound
 from campaign.users import same_person
 from models import Campaign, Entry, Unit
 
@@ -14,7 +14,7 @@ def open_campaign() -> Campaign:
     """The current campaign, or 404 `no_campaign`."""
     campaign = current_campaign()
     if campaign is None:
-        raise ApiError(404, "no_campaign", "当前没有进行中的征集活动")
+        raise NotFound("no_campaign", "当前没有进行中的征集活动")
     return campaign
 
 
@@ -32,5 +32,13 @@ def owned_entry(entry_id: int) -> Entry:
     """The caller's entry, or 404 `not_found` for anything else."""
     entry = Entry.get_or_none((Entry.id == entry_id) & Entry.owner.in_(same_person(current_user())))
     if entry is None:
-        raise ApiError(404, "not_found", "请求的内容不存在")
+        raise NotFound()
     return entry
+
+
+def campaign_row(model, row_id: int):
+    """The row of the current campaign with this id, or 404 (the one `get_or_404`)."""
+    row = model.get_or_none((model.id == row_id) & (model.campaign == open_campaign()))
+    if row is None:
+        raise NotFound()
+    return row

@@ -9,6 +9,8 @@ import logging
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
+from campaign.problems import Invalid, Refused
+
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,16 @@ def error_response(status: int, code: str, message: str, fields=None, headers=No
 @bp.app_errorhandler(ApiError)
 def _api_error(error: ApiError):
     return error_response(error.status, error.code, error.message, error.fields, error.headers)
+
+
+@bp.app_errorhandler(Invalid)
+def _invalid(error: Invalid):
+    return error_response(error.status, error.code, error.message, error.problems)
+
+
+@bp.app_errorhandler(Refused)
+def _refused(error: Refused):
+    return error_response(error.status, error.code, error.message, error.fields)
 
 
 @bp.app_errorhandler(HTTPException)

@@ -51,9 +51,9 @@ def main() -> dict | None:
 
 def _run(url: str) -> dict:
     import runtime
-    from campaign import funnel_views, funnels
+    from campaign.channels import funnel_views, funnels
+    from campaign.channels.funnel_rollup import roll_up_everything
     from campaign.definition import seed_default_campaign
-    from campaign.funnel_rollup import roll_up_everything
     from config import load_settings
     from models import db, upgrade_schema
 

@@ -140,7 +140,7 @@ def _raw_rate(base: str, app, clients: int) -> float:
 
 def _send_notice(env: dict, openids: list[str], base: str) -> dict:
     import runtime
-    from campaign import notices
+    from campaign.notices import operations as notices
     from models import Delivery, Notice, db
     from tasks import notices as jobs
     from tests.notice_helpers import WorkerProcesses
@@ -183,7 +183,7 @@ def _send_notice(env: dict, openids: list[str], base: str) -> dict:
 def _seed(openids: list[str]):
     """Recipients (a unit each, a consent each) and the notice, as fast as SQLite takes them."""
     from campaign.definition import current_campaign
-    from campaign.notices import create_notice
+    from campaign.notices.operations import create_notice
     from models import MessageTemplate, SubscriptionGrant, Unit, WechatUser, db, utcnow
 
     campaign = current_campaign()

@@ -79,7 +79,7 @@ def scans_versus_hello() -> dict:
 
 
 def posters_per_second(count: int = 40) -> dict:
-    from wechat import qrdraw
+    from drawing import qrdraw
 
     posters = [
         qrdraw.PosterText(
@@ -121,7 +121,7 @@ def department_kits() -> dict:
         seed(env, KIT_DEPARTMENTS, departments=True)  # enqueues every channel's codes
         created = time.perf_counter() - started
         workers = [
-            subprocess.Popen([sys.executable, "-m", "tasks.worker"], env=env, cwd=ROOT,
+            subprocess.Popen([sys.executable, "-m", "cli.worker"], env=env, cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for _ in range(2)
         ]  # fmt: skip
@@ -175,8 +175,8 @@ def main() -> dict:
 def _command(args: list[str]) -> object:
     """The bench's helper commands, run inside the bench environment (a fresh process)."""
     import runtime
+    from campaign.channels.departments import create_channel, create_department
     from campaign.definition import current_campaign
-    from campaign.departments_admin import create_channel, create_department
     from models import Channel, ChannelAsset, KitArchive, db
 
     runtime.bootstrap()

@@ -4,19 +4,13 @@ import re
 
 from campaign.audit import record
 from campaign.definition import options
-from campaign.problems import problem
+from campaign.problems import Invalid, problem
 from models import Campaign, Unit, WechatUser, db, utcnow
 
 FIELDS = ("name", "region", "domain", "org_level", "contact_name", "contact_phone")
 MAX_LENGTH = {"name": 100, "contact_name": 30}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-
-
-class UnitInvalid(Exception):
-    def __init__(self, problems: list[dict]):
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
 
 
 def normalize_phone(raw: str) -> str:
@@ -55,10 +49,10 @@ def check_unit(campaign: Campaign, data: dict) -> tuple[dict, list[dict]]:
 
 
 def save_unit(campaign: Campaign, user: WechatUser, unit: Unit | None, data: dict) -> Unit:
-    """Create or replace the caller's unit profile; raise UnitInvalid listing every problem."""
+    """Create or replace the caller's unit profile; raise Invalid listing every problem."""
     values, problems = check_unit(campaign, data)
     if problems:
-        raise UnitInvalid(problems)
+        raise Invalid(problems)
     with db.atomic():
         if unit is None:
             unit = Unit.create(campaign=campaign, owner=user, **values)

@@ -42,8 +42,8 @@ def main() -> int:
             if not Account.select().where(Account.username == DEV_ORGANIZER[0]).exists():
                 create_account(*DEV_ORGANIZER, "organizer", "开发环境组织者", campaign)
         children.append(("web", _spawn(_web_command(settings))))
-        children.append(("worker", _spawn([PYTHON, "-m", "tasks.worker"])))
-        children.append(("cron", _spawn([PYTHON, "-m", "tasks.cron"])))
+        children.append(("worker", _spawn([PYTHON, "-m", "cli.worker"])))
+        children.append(("cron", _spawn([PYTHON, "-m", "cli.cron"])))
         _wait_ready(f"http://127.0.0.1:{settings.port}/readyz")
         _print_urls(settings)
         return _supervise(children)

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, render_template, request
 
-from campaign.channels import CODE_PATTERN
+from campaign.channels.codes import CODE_PATTERN
 from campaign.clock import to_local
 from campaign.definition import current_campaign, options
 

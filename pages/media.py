@@ -1,15 +1,16 @@
 """`/media/<token>`: one evidence image for WeChat's content check to download.
 
-Only images, only with a valid, unexpired signed token (campaign/media_links.py); the
+Only images, only with a valid, unexpired signed token (campaign/entries/media_links.py); the
 response is the same guarded file response as the owner's download.
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from api.attachments import stored_file
 from api.errors import ApiError
-from campaign.evidence import BY_MIME
-from campaign.media_links import attachment_id_for
+from api.unit.attachments import attachment_file
+from campaign.entries.evidence import BY_MIME
+from campaign.entries.media_links import attachment_id_for
+from config import current_settings
 from models import Attachment
 
 bp = Blueprint("media", __name__)
@@ -17,7 +18,7 @@ bp = Blueprint("media", __name__)
 
 @bp.get("/media/<token>")
 def media(token: str):
-    attachment_id = attachment_id_for(current_app.config["SETTINGS"].secret_key, token)
+    attachment_id = attachment_id_for(current_settings().secret_key, token)
     attachment = Attachment.get_or_none(Attachment.id == attachment_id) if attachment_id else None
     file_type = BY_MIME.get(attachment.mime) if attachment else None
     if (
@@ -27,4 +28,4 @@ def media(token: str):
         or not file_type.image_format
     ):
         raise ApiError(404, "not_found", "请求的内容不存在")
-    return stored_file(attachment, as_download=False)
+    return attachment_file(attachment, as_download=False)

@@ -2,7 +2,7 @@
 
 The hottest endpoint of the product (every poster scan outside the mini-program lands
 here), so the request checks the code in memory, queues the touch for Redis
-(`tasks.scans.record_scan`: sent with the other scans of the next few milliseconds) and
+(`pages.scan_buffer.record_scan`: sent with the other scans of the next few milliseconds) and
 redirects; no database, no network round trip. Inside WeChat the scan goes on to the
 official-account OAuth (which logs the user in and attributes them to the channel),
 anywhere else to the H5 page that explains the campaign. A long-lived cookie gives each
@@ -16,10 +16,11 @@ import secrets
 from flask import Blueprint, Response, current_app, render_template, request
 from redis import RedisError
 
-from campaign.channels import CODE_PATTERN
-from campaign.departments_admin import is_live
+from campaign.channels.codes import CODE_PATTERN
+from campaign.channels.departments import is_live
+from config import current_settings
 from models import Department
-from tasks.scans import record_scan
+from pages.scan_buffer import record_scan
 
 bp = Blueprint("qr_landing", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def scan(code: str):
             max_age=VISITOR_MAX_AGE,
             httponly=True,
             samesite="Lax",
-            secure=current_app.config["SETTINGS"].public_base_url.startswith("https://"),
+            secure=current_settings().public_base_url.startswith("https://"),
         )
     return response
 

@@ -10,11 +10,11 @@ the entry's version, so an edit after submit starts a new check and a stale one 
 from rq import Retry
 from rq.job import Callback
 
-import runtime
-from campaign import duplicates, evidence
-from campaign.contentcheck import entry_pieces, worst
-from campaign.media_links import media_token
+from campaign.entries import duplicates, evidence
+from campaign.entries.contentcheck import entry_pieces, worst
+from campaign.entries.media_links import media_token
 from campaign.users import same_person
+from config import current_settings
 from models import Attachment, Entry, WechatUser, db, utcnow
 from tasks.queue import get_queue
 from wechat import calls
@@ -54,7 +54,7 @@ def check_entry_media(entry_id: int) -> int:
         return 0
     evidence.mark_unreviewable(entry)
     openid = _wxa_openid(entry.owner)
-    settings = runtime.settings()
+    settings = current_settings()
     asked = 0
     for attachment in evidence.images_to_check(entry):
         if openid is None:

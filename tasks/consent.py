@@ -9,7 +9,7 @@ report whose twin never comes still counts once. If Redis forgets the counters, 
 may count twice: the extra send then gets 43101, which is recorded and zeroes the grant.
 """
 
-from campaign.subscriptions import ACCEPT, record_answers
+from campaign.notices.subscriptions import ACCEPT, record_answers
 from models import WechatUser
 from tasks.queue import redis_connection
 

@@ -10,7 +10,7 @@ import logging
 from redis.exceptions import RedisError
 from rq import Retry
 
-from campaign.evidence import BY_MIME, render_thumbnail
+from campaign.entries.evidence import BY_MIME, render_thumbnail
 from models import Attachment, db
 from storage import get_storage
 from tasks.queue import get_queue

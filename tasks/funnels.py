@@ -6,7 +6,7 @@ while touches are waiting, so the next read is current.
 
 from rq.job import Job, JobStatus
 
-from campaign.funnel_rollup import roll_up_everything
+from campaign.channels.funnel_rollup import roll_up_everything
 from models import db
 from tasks.queue import get_queue, redis_connection
 

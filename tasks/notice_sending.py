@@ -16,10 +16,10 @@ from redis.exceptions import RedisError
 from urllib3.exceptions import NewConnectionError
 from wechatpy.exceptions import WeChatClientException
 
-import runtime
-from campaign import notices as notice_rules
-from campaign import outbox, reach
-from campaign.subscriptions import revoke
+from campaign.notices import operations as notice_rules
+from campaign.notices import outbox, reach
+from campaign.notices.subscriptions import revoke
+from config import current_settings
 from models import Notice, db
 from tasks.ratelimit import TokenBucket
 from wechat import calls
@@ -93,7 +93,7 @@ def _way(notice: Notice, row: outbox.Candidate):
 
 
 def _call(client, notice: Notice, way: reach.Way) -> dict:
-    settings = runtime.settings()
+    settings = current_settings()
     data = {key: notice.values[key] for key in way.template.fields}
     template = way.template
     if way.channel == reach.WXA_SUBSCRIBE:

@@ -2,7 +2,7 @@
 
 RQ runs a job at least once (a killed worker's job re-runs from the start) and Redis may come
 back empty, so every job re-reads the database and changes it only by conditional updates
-(campaign.outbox). A notice is sent by `senders` chains of jobs: chain k works the rows with
+(campaign.notices.outbox). A notice is sent by `senders` chains of jobs: chain k works the rows with
 `id % senders == k`. A job starts with a batch of row ids it reserved and works batch after
 batch of its slot for up to NOTICE_JOB_SECONDS (no fork or enqueue in between), then
 reserves the next batch and enqueues it as a new job, so chains take turns on the workers.
@@ -21,16 +21,14 @@ NOTICE_FANOUT_GRACE_SECONDS (a fan-out older than this is started again; 300).
 
 import datetime
 import logging
-import os
 import time
-from dataclasses import dataclass
-from functools import cache
 
 from redis.exceptions import RedisError
 
-from campaign import notices as rules
-from campaign import outbox
-from campaign.audiences import recipients
+from campaign.notices import operations as rules
+from campaign.notices import outbox
+from campaign.notices.audiences import recipients
+from config import NoticeSettings, current_settings
 from models import Notice, db, utcnow
 from tasks.notice_sending import HALT, REDIS_DOWN, SKIPPED, buckets_for, send_one
 from tasks.queue import get_queue, redis_connection
@@ -42,42 +40,9 @@ RESULT_TTL = 60  # outcomes live in the database; RQ's copy is never read
 FAILURE_TTL = 7 * 24 * 3600  # long enough to look at, bounded so noeviction Redis never fills
 
 
-@dataclass(frozen=True)
-class OutboxSettings:
-    send_rate: float = 20.0
-    send_burst: float = 1.0
-    batch: int = 100
-    senders: int = 4
-    lease: float = 60.0
-    hold: float = 120.0
-    job_seconds: float = 30.0
-    fanout_grace: float = 300.0
-
-    @classmethod
-    def from_environ(cls, environ=None) -> "OutboxSettings":
-        environ = os.environ if environ is None else environ
-        names = {
-            "send_rate": "NOTICE_SEND_RATE",
-            "send_burst": "NOTICE_SEND_BURST",
-            "batch": "NOTICE_BATCH",
-            "senders": "NOTICE_SENDERS",
-            "lease": "NOTICE_LEASE_SECONDS",
-            "hold": "NOTICE_HOLD_SECONDS",
-            "job_seconds": "NOTICE_JOB_SECONDS",
-            "fanout_grace": "NOTICE_FANOUT_GRACE_SECONDS",
-        }
-        values = {}
-        for field, name in names.items():
-            raw = environ.get(name, "").strip()
-            if raw:
-                kind = type(getattr(cls, field))
-                values[field] = kind(raw)
-        return cls(**values)
-
-
-@cache
-def outbox_settings() -> OutboxSettings:
-    return OutboxSettings.from_environ()
+def outbox_settings() -> NoticeSettings:
+    """The outbox's settings (`NOTICE_*`, read once by config.py)."""
+    return current_settings().notices
 
 
 def _enqueue(func, *args, at: datetime.datetime | None = None, timeout: int = 600) -> None:
@@ -136,7 +101,7 @@ def _next_batch(notice_id: int, slot: int, slots: int) -> None:
         _enqueue(send_batch, notice_id, slot, slots, [], at=max(due, utcnow()))
 
 
-def _job_timeout(settings: OutboxSettings) -> int:
+def _job_timeout(settings: NoticeSettings) -> int:
     return min(600, int(settings.job_seconds + settings.lease + 60))
 
 

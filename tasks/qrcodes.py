@@ -18,15 +18,16 @@ from rq import Retry
 from rq.job import Callback, Job, JobStatus
 from wechatpy.exceptions import WeChatClientException
 
-import runtime
-from campaign import channel_codes as codes
-from campaign import kits
-from campaign.channels import scene_for
+from campaign.channels import assets as codes
+from campaign.channels import kits
+from campaign.channels.codes import scene_for
+from config import current_settings
+from drawing import qrdraw
+from drawing.cjkfont import FontMissing
 from models import Channel, Department, KitArchive, db, utcnow
 from storage import get_storage
 from tasks.queue import get_queue, redis_connection
-from wechat import calls, qrdraw
-from wechat.cjkfont import FontMissing
+from wechat import calls
 from wechat.client import mp_client, wxa_client
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def draw_local_codes(channel: Channel, assets: dict, force: bool = False) -> Non
     missing = [k for k in codes.LOCAL_KINDS if force or not codes.is_ready(assets.get(k), storage)]
     if not missing:
         return
-    base_url = runtime.settings().public_base_url
+    base_url = current_settings().public_base_url
     fields = codes.poster_fields(channel, base_url)
     draw = {
         "link_png": lambda: qrdraw.link_png(fields["url"]),
@@ -112,7 +113,7 @@ def fetch_wxa_code(channel: Channel, asset, force: bool = False) -> None:
     storage = get_storage()
     if not force and codes.is_ready(asset, storage):
         return
-    settings = runtime.settings()
+    settings = current_settings()
     image = _call_wechat(
         calls.wxa_code_unlimited,
         wxa_client(),
@@ -224,7 +225,7 @@ def build_kit(archive_id: int) -> str:
     departments = _kit_departments(archive)
     _progress(archive_id, status="running", done=0, total=len(departments))
     storage = get_storage()
-    base_url = runtime.settings().public_base_url
+    base_url = current_settings().public_base_url
     with tempfile.TemporaryFile() as scratch:
         with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as archive_zip:
             manifest = []

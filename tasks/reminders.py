@@ -1,6 +1,6 @@
 """The periodic job that creates automatic reminders when they are due and starts them."""
 
-from campaign.reminders import create_due
+from campaign.notices.reminders import create_due
 from models import Campaign, db, utcnow
 from tasks.notices import start
 

@@ -1,4 +1,4 @@
-"""The periodic schedule: what `python -m tasks.cron` enqueues, and how often.
+"""The periodic schedule: what `python -m cli.cron` enqueues, and how often.
 
 Exactly one cron process runs (deploy/); each job is idempotent, so an overlap after a
 restart does no harm.
@@ -7,11 +7,11 @@ restart does no harm.
 from tasks import (
     checks,
     funnels,
+    live_codes,
     maintenance,
     notices,
     qrcodes,
     reminders,
-    scans,
     touches,
     wechat_events,
 )
@@ -22,7 +22,7 @@ PERIODIC = (
     (touches.flush_touches, "default", 60),
     (wechat_events.drain_inbox, "default", 60),
     (checks.flag_silent_media_checks, "default", 300),
-    (scans.refresh_live_codes, "default", 60),
+    (live_codes.rebuild_live_codes, "default", 60),
     (funnels.roll_up_touches, "default", 30),
     (qrcodes.purge_old_kits, "default", 86400),
     (notices.sweep_outbox, "default", 30),

@@ -4,7 +4,7 @@ A crash between writing a batch and trimming it off the buffer can duplicate at 
 batch of touches, never lose one (tasks/buffers.py).
 """
 
-from campaign.touches import persist_touches
+from campaign.channels.touches import persist_touches
 from models import db
 from tasks.buffers import append, drain
 
@@ -12,7 +12,7 @@ BUFFER = "touches:buffer"
 
 
 def record_touch(record: dict) -> None:
-    """Buffer one touch record (see campaign.touches.touch_record)."""
+    """Buffer one touch record (see campaign.channels.touches.touch_record)."""
     append(BUFFER, record, flush_touches)
 
 

@@ -13,9 +13,9 @@ import logging
 
 from peewee import IntegrityError
 
-from campaign.evidence import record_media_verdict
-from campaign.outbox import reconcile
-from campaign.subscriptions import revoke
+from campaign.entries.evidence import record_media_verdict
+from campaign.notices.outbox import reconcile
+from campaign.notices.subscriptions import revoke
 from campaign.users import same_person, upsert_user
 from models import InboundEvent, WechatUser, db
 from tasks.buffers import drain, schedule_drain

@@ -9,9 +9,6 @@ import io
 import zxingcpp
 from PIL import Image
 
-from campaign.accounts import create_account
-from campaign.sessions import issue_token
-
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI"
@@ -19,38 +16,9 @@ WECHAT_UA = (
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 
 
-class Organizer:
-    """A signed-in organizer; `get`, `post`, … go through Flask's client with the token."""
-
-    def __init__(self, client, campaign, username: str = "organizer-ch"):
-        self.client = client
-        self.account = create_account(
-            username, "organizer-password", "organizer", "组织者", campaign
-        )
-        self.token, _ = issue_token(self.account)
-
-    def __getattr__(self, method):
-        def call(path, **kwargs):
-            headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-            response = getattr(self.client, method)(path, headers=headers, **kwargs)
-            response.get_data()  # read streamed files whole, then close them
-            response.close()
-            return response
-
-        return call
-
-    def department(self, name: str, route: str = "org_dept", **fields) -> dict:
-        """Create a department through the API; its detail (with its first channel)."""
-        response = self.post(
-            "/api/v1/org/departments", json={"name": name, "route": route, **fields}
-        )
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-
 def persist_scans() -> None:
     """Send this process's waiting scans to Redis, then run the periodic job that stores them."""
-    from tasks.scans import flush_scans
+    from pages.scan_buffer import flush_scans
     from tasks.touches import flush_touches
 
     flush_scans()

@@ -133,6 +133,23 @@ def truncate_all() -> None:
 
 
 @pytest.fixture
+def override_settings(app):
+    """Change settings for one test, the way a new environment would; restored after."""
+    import dataclasses
+
+    from config import current_settings, install
+
+    original = current_settings()
+
+    def override(**changes):
+        install(dataclasses.replace(current_settings(), **changes))
+        return current_settings()
+
+    yield override
+    install(original)
+
+
+@pytest.fixture
 def run_jobs(app):
     """Run every queued job in-process, as a real RQ worker would; return how many ran."""
     from rq import SimpleWorker

@@ -1,10 +1,12 @@
 """Fixtures of the notice tests, loaded with `pytest_plugins = ("tests.notice_fixtures",)`."""
 
+import dataclasses
+
 import pytest
 
-from campaign import outbox
-from tasks.notices import outbox_settings
-from tests.notice_helpers import Organizer
+from campaign.notices import outbox
+from config import current_settings
+from tests.factories import Organizer
 
 
 @pytest.fixture
@@ -13,10 +15,8 @@ def organizer(client, open_window):
 
 
 @pytest.fixture
-def fast_outbox(monkeypatch):
+def fast_outbox(monkeypatch, override_settings):
     """No rate limit and immediate retries, so in-process tests run in moments."""
-    monkeypatch.setenv("NOTICE_SEND_RATE", "0")
     monkeypatch.setattr(outbox, "RETRY_BASE", 0.0)
-    outbox_settings.cache_clear()
-    yield outbox_settings()
-    outbox_settings.cache_clear()
+    notices = dataclasses.replace(current_settings().notices, send_rate=0.0)
+    return override_settings(notices=notices).notices

@@ -8,8 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-from campaign.accounts import create_account
-from campaign.sessions import issue_token
 from models import MessageTemplate, SubscriptionGrant, Unit, WechatUser, db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,22 +24,6 @@ MP_FIELDS = {
     "thing1": {"label": "活动名称", "source": "campaign_title"},
     "time2": {"label": "截止时间", "source": "deadline"},
 }
-
-
-class Organizer:
-    """An organizer's console session, calling the API through Flask's test client."""
-
-    def __init__(self, client, campaign, username: str = "organizer1", role: str = "organizer"):
-        self.client = client
-        self.account = create_account(username, "correct horse battery", role, "组织者", campaign)
-        self.token, _ = issue_token(self.account)
-
-    def __getattr__(self, method):
-        def call(path, **kwargs):
-            headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-            return getattr(self.client, method)(path, headers=headers, **kwargs)
-
-        return call
 
 
 def add_templates(campaign, sandbox, settings, purpose: str = "general") -> tuple:
@@ -108,7 +90,7 @@ def sends_by_openid(sandbox) -> dict[str, int]:
 
 
 class WorkerProcesses:
-    """Real `python -m tasks.worker` processes, each in its own session so it can be killed
+    """Real `python -m cli.worker` processes, each in its own session so it can be killed
     with everything it forked (its work-horse has a process group of its own)."""
 
     def __init__(self, env: dict, log_dir: Path | None = None):
@@ -123,7 +105,7 @@ class WorkerProcesses:
             with open(log_path, "ab") as log:
                 self.processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "tasks.worker"],
+                        [sys.executable, "-m", "cli.worker"],
                         cwd=ROOT,
                         env=self.env,
                         start_new_session=True,

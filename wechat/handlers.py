@@ -8,8 +8,8 @@ None for "success") and the touch to record. Everything slower happens in the jo
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from campaign.channels import code_from_scene
-from campaign.touches import touch_record
+from campaign.channels.codes import code_from_scene
+from campaign.channels.touches import touch_record
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Console sign-in JSON endpoints (/api/v1/console/…)."""

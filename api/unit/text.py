@@ -1,0 +1,19 @@
+"""`POST /api/v1/text/count`: the server's 字数, so clients can check their own counter."""
+
+from flask import Blueprint, jsonify
+
+from api.errors import ApiError
+from api.payload import json_object
+from campaign.entries.wordcount import count_zi
+
+bp = Blueprint("text_api", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/text/count")
+def count_text():
+    text = json_object().get("text")
+    if not isinstance(text, str):
+        raise ApiError(
+            422, "validation_failed", "请提供要统计的文本", [{"field": "text", "code": "required"}]
+        )
+    return jsonify(count=count_zi(text))

@@ -1,0 +1,1 @@
+"""Channels: departments, their codes and kits, touches, attribution moves, funnels."""

@@ -1,0 +1,1 @@
+"""Entries: drafts, submission, the status machine, evidence and checks."""

@@ -1,0 +1,1 @@
+"""Notices: templates, consent, audiences, the outbox and reminders."""

@@ -1,0 +1,121 @@
+"""How a delivery reaches a person, and with whose consent.
+
+A mini-program subscribe message goes to the person's mini-program identity and spends one
+of their grants for that template (never a send without one); an official-account template
+message goes to their official-account identity if it follows the account. Identities of one
+person share a unionid. The way is chosen once, at a delivery's first claim, in the same
+transaction as the claim, so a consent is spent at most once per delivery.
+"""
+
+from collections import namedtuple
+
+from campaign.notices.subscriptions import consume
+from models import MessageTemplate, Notice, SubscriptionGrant, WechatUser
+
+Way = namedtuple("Way", "channel template user_id openid")
+
+WXA_SUBSCRIBE = "wxa_subscribe"
+MP_TEMPLATE = "mp_template"
+APP_OF = {WXA_SUBSCRIBE: "wxa", MP_TEMPLATE: "mp"}
+
+
+def identity(user_id: int, app: str, followers_only: bool = False) -> WechatUser | None:
+    """The person's identity in `app` (the user itself, or a twin sharing its unionid)."""
+    user = WechatUser.get_or_none(WechatUser.id == user_id)
+    if user is None or (user.app != app and not user.unionid):
+        return None
+    if user.app == app:
+        return user if user.follower or not followers_only else None
+    twins = WechatUser.select().where(
+        (WechatUser.app == app) & (WechatUser.unionid == user.unionid)
+    )
+    if followers_only:
+        twins = twins.where(WechatUser.follower)
+    return twins.order_by(WechatUser.id).first()
+
+
+def choose_way(notice: Notice, user_id: int) -> tuple[Way | None, str]:
+    """The way to reach the user, spending a one-time grant if it is a subscribe message;
+    else (None, why not). Call inside the claim's transaction."""
+    reasons = []
+    for template in (notice.template, notice.fallback_template):
+        if template is None:
+            continue
+        way, reason = _way(template, user_id)
+        if way is not None:
+            return way, ""
+        reasons.append(reason)
+    return None, reasons[0]
+
+
+def _way(template: MessageTemplate, user_id: int) -> tuple[Way | None, str]:
+    if template.channel == MP_TEMPLATE:
+        follower = identity(user_id, "mp", followers_only=True)
+        if follower is None:
+            return None, "not_following"
+        return Way(MP_TEMPLATE, template, follower.id, follower.openid), ""
+    wxa = identity(user_id, "wxa")
+    if wxa is None or not consume(wxa.id, template.template_id):
+        return None, "no_grant"
+    return Way(WXA_SUBSCRIBE, template, wxa.id, wxa.openid), ""
+
+
+def count_reachable(user_ids: list[int], template=None, fallback=None) -> dict:
+    """For a preview: how many of `user_ids` the template reaches (consent or following now),
+    how many more the fallback reaches, and how many neither."""
+    people = _people(user_ids)
+    reached = _reached_by(template, people) if template else set()
+    extra = (_reached_by(fallback, people) - reached) if fallback else set()
+    return {
+        "template": len(reached),
+        "fallback": len(extra),
+        "unreachable": len(user_ids) - len(reached) - len(extra),
+    }
+
+
+def _people(user_ids: list[int], chunk: int = 5000) -> dict[int, tuple]:
+    """user id → (app, unionid)."""
+    found = {}
+    for start in range(0, len(user_ids), chunk):
+        rows = WechatUser.select(WechatUser.id, WechatUser.app, WechatUser.unionid).where(
+            WechatUser.id.in_(user_ids[start : start + chunk])
+        )
+        found.update({user_id: (app, unionid) for user_id, app, unionid in rows.tuples()})
+    return found
+
+
+def _reached_by(template: MessageTemplate, people: dict[int, tuple]) -> set[int]:
+    """Audience ids whose identity in the template's app can receive it right now."""
+    app = APP_OF[template.channel]
+    if template.channel == MP_TEMPLATE:
+        able = WechatUser.select(WechatUser.id, WechatUser.unionid).where(
+            (WechatUser.app == app) & WechatUser.follower
+        )
+    else:
+        able = (
+            WechatUser.select(WechatUser.id, WechatUser.unionid)
+            .join(SubscriptionGrant)
+            .where(
+                (WechatUser.app == app)
+                & (SubscriptionGrant.template_id == template.template_id)
+                & ((SubscriptionGrant.remaining > 0) | SubscriptionGrant.long_term)
+            )
+        )
+    able_ids, able_unions = set(), set()
+    for user_id, unionid in able.tuples():
+        able_ids.add(user_id)
+        able_unions.add(unionid)
+    return {
+        user_id
+        for user_id, (user_app, unionid) in people.items()
+        if (user_id in able_ids if user_app == app else unionid in able_unions - {None})
+    }
+
+
+def way_again(notice: Notice, user_id: int, channel: str) -> Way | None:
+    """The way chosen at the first claim, for a retry: same template, no new consent spent."""
+    template = notice.template if notice.template.channel == channel else notice.fallback_template
+    person = identity(user_id, APP_OF[channel], followers_only=channel == MP_TEMPLATE)
+    if template is None or person is None:
+        return None
+    return Way(channel, template, person.id, person.openid)
