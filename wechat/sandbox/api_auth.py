@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, request
 from .api import authenticated, json_body, ok, sandbox_state
 from .errors import WeChatError
 from .records import App
-from .state import OAUTH_TOKEN_TTL
+from .state_auth import OAUTH_TOKEN_TTL
 
 OAUTH_SCOPES = ("snsapi_base", "snsapi_userinfo")
 OPENID_HEADER = "X-Sandbox-Openid"
