@@ -95,3 +95,12 @@ def entry_row(campaign, openid: str, **fields) -> Entry:
     user = WechatUser.create(app="wxa", openid=openid)
     unit = Unit.create(campaign=campaign, owner=user, name=f"单位{openid}")
     return Entry.create(campaign=campaign, unit=unit, owner=user, route="online", **fields)
+
+
+def other_campaign(campaign, slug: str = "other-2022"):
+    """A second, not-current campaign copied from `campaign`: for rules that must stay inside
+    their own campaign (merging units, parents, reassigning, templates)."""
+    from models import Campaign
+
+    fields = {f.name: getattr(campaign, f.name) for f in Campaign._meta.sorted_fields}
+    return Campaign.create(**{**fields, "id": None, "slug": slug, "is_current": False})

@@ -1,0 +1,67 @@
+"""Bearer tokens as plain functions: only a hash is kept, they expire, they can be revoked,
+and a console token stops working with its account."""
+
+import datetime
+import hashlib
+
+from campaign.accounts import create_account
+from campaign.sessions import (
+    CONSOLE_TOKEN_LIFETIME,
+    TOKEN_LIFETIME,
+    account_for_token,
+    issue_token,
+    revoke_token,
+    user_for_token,
+)
+from models import Account, AuthSession, WechatUser, utcnow
+
+
+def test_a_wechat_token_finds_its_user_and_only_its_hash_is_stored(app):
+    user = WechatUser.create(app="wxa", openid="o-1")
+    token, expires_at = issue_token(user)
+    assert user_for_token(token).id == user.id
+    assert account_for_token(token) is None
+    stored = AuthSession.get(AuthSession.user == user)
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
+    assert abs(expires_at - (utcnow() + TOKEN_LIFETIME)) < datetime.timedelta(minutes=1)
+
+
+def test_a_console_token_finds_its_account_not_a_user(campaign):
+    account = create_account("org1", "correct horse battery", "organizer", "组织者", campaign)
+    token, expires_at = issue_token(account)
+    assert account_for_token(token).id == account.id
+    assert user_for_token(token) is None
+    assert abs(expires_at - (utcnow() + CONSOLE_TOKEN_LIFETIME)) < datetime.timedelta(minutes=1)
+
+
+def test_a_deactivated_account_loses_its_token(campaign):
+    account = create_account("org1", "correct horse battery", "organizer", "组织者", campaign)
+    token, _ = issue_token(account)
+    Account.update(active=False).where(Account.id == account.id).execute()
+    assert account_for_token(token) is None
+
+
+def test_expired_tokens_do_not_work(app):
+    user = WechatUser.create(app="wxa", openid="o-1")
+    token, _ = issue_token(user)
+    AuthSession.update(expires_at=utcnow() - datetime.timedelta(seconds=1)).execute()
+    assert user_for_token(token) is None
+
+
+def test_revoking_is_immediate_and_once(app):
+    user = WechatUser.create(app="wxa", openid="o-1")
+    token, _ = issue_token(user)
+    other, _ = issue_token(user)
+    assert revoke_token(token) is True
+    assert user_for_token(token) is None
+    assert revoke_token(token) is False
+    assert user_for_token(other).id == user.id  # the other device stays signed in
+
+
+def test_unknown_empty_and_oversized_tokens_find_nobody(app):
+    user = WechatUser.create(app="wxa", openid="o-1")
+    token, _ = issue_token(user)
+    assert user_for_token("") is None
+    assert user_for_token(token + "x") is None
+    assert user_for_token("a" * 129) is None
+    assert revoke_token("never-issued") is False
