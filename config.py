@@ -77,6 +77,21 @@ class NoticeSettings:
 
 
 @dataclass(frozen=True)
+class S3Settings:
+    """An S3-compatible bucket for uploads, codes and kits (docs/deploy.md, "Scaling out").
+    No bucket: the local folder `STORAGE_DIR`."""
+
+    bucket: str = ""
+    prefix: str = ""
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    addressing_style: str = "path"
+    url_expires: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     """The parsed environment. Built by `load_settings()`, never mutated."""
 
@@ -107,6 +122,10 @@ class Settings:
     poster_font: str = ""
     prometheus_multiproc_dir: str = ""
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    s3: S3Settings = field(default_factory=S3Settings)
+    redis_sentinels: tuple = ()  # ((host, port), …): Redis through Sentinel, not REDIS_URL
+    redis_sentinel_master: str = "mymaster"
+    redis_sentinel_password: str = ""
 
     @property
     def production(self) -> bool:
@@ -143,6 +162,33 @@ def _notice_settings(environ) -> NoticeSettings:
     return NoticeSettings(**values)
 
 
+def _sentinels(raw: str) -> tuple:
+    """`host1:26379,host2:26379` → ((host1, 26379), (host2, 26379))."""
+    found = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS must be host:port,…; got {item!r}")
+        found.append((host, int(port)))
+    return tuple(found)
+
+
+def _s3_settings(environ) -> S3Settings:
+    style = environ.get("S3_ADDRESSING_STYLE", "").strip() or "path"
+    if style not in ("path", "virtual"):
+        raise ConfigError(f"S3_ADDRESSING_STYLE must be path or virtual, got {style!r}")
+    return S3Settings(
+        bucket=environ.get("S3_BUCKET", "").strip(),
+        prefix=environ.get("S3_PREFIX", "").strip(),
+        endpoint_url=environ.get("S3_ENDPOINT_URL", "").strip(),
+        region=environ.get("S3_REGION", "").strip() or "us-east-1",
+        access_key_id=environ.get("S3_ACCESS_KEY_ID", "").strip(),
+        secret_access_key=environ.get("S3_SECRET_ACCESS_KEY", "").strip(),
+        addressing_style=style,
+        url_expires=_int(environ, "S3_URL_EXPIRES", 300),
+    )
+
+
 def _wechat_app(environ, kind: str, sandbox: bool) -> WechatApp:
     prefix = f"WECHAT_{kind.upper()}_"
     defaults = SANDBOX_APPS[kind] if sandbox else {}
@@ -164,6 +210,7 @@ def load_settings(environ=None) -> Settings:
     sandbox_port = _int(environ, "SANDBOX_PORT", 5055)
     port = _int(environ, "PORT", 5000)
     redis_url = environ.get("REDIS_URL", "").strip()
+    sentinels = _sentinels(environ.get("REDIS_SENTINELS", ""))
     public_base_url = (environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
     settings = Settings(
         env=env,
@@ -171,7 +218,7 @@ def load_settings(environ=None) -> Settings:
         database_url=environ.get("DATABASE_URL", "").strip()
         or f"sqlite:///{instance_dir / 'campaign.db'}",
         redis_url=redis_url or f"redis://127.0.0.1:{_int(environ, 'EMBEDDED_REDIS_PORT', 6390)}/0",
-        embedded_redis=not redis_url,
+        embedded_redis=not redis_url and not sentinels,
         public_base_url=public_base_url,
         media_base_url=(environ.get("MEDIA_BASE_URL") or public_base_url).rstrip("/"),
         instance_dir=instance_dir,
@@ -197,6 +244,10 @@ def load_settings(environ=None) -> Settings:
         poster_font=environ.get("POSTER_FONT", "").strip(),
         prometheus_multiproc_dir=environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
         notices=_notice_settings(environ),
+        s3=_s3_settings(environ),
+        redis_sentinels=sentinels,
+        redis_sentinel_master=environ.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
+        redis_sentinel_password=environ.get("REDIS_SENTINEL_PASSWORD", ""),
     )
     if settings.production:
         _refuse_unsafe_production(settings)
@@ -209,7 +260,7 @@ def _refuse_unsafe_production(settings: Settings) -> None:
     if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 32:
         problems.append("SECRET_KEY is missing, default or shorter than 32 characters")
     if settings.embedded_redis:
-        problems.append("REDIS_URL is not set")
+        problems.append("neither REDIS_URL nor REDIS_SENTINELS is set")
     if settings.database_url.startswith("sqlite"):
         problems.append("DATABASE_URL is not set (SQLite is for development only)")
     if settings.wechat_sandbox:

@@ -19,8 +19,15 @@ def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | No
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     init_db(settings.database_url, settings.db_pool_size)
-    init_storage(settings.storage_dir)
-    redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
+    init_storage(settings.storage_dir, settings.s3)
+    sentinel = None
+    if settings.redis_sentinels:
+        sentinel = (
+            settings.redis_sentinels,
+            settings.redis_sentinel_master,
+            settings.redis_sentinel_password,
+        )
+    redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout, sentinel=sentinel)
     init_wechat(settings, redis)
     install(settings)
     return settings

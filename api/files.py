@@ -1,14 +1,16 @@
 """Stored files as HTTP responses: one way to send them, one Content-Disposition.
 
-nginx sends the bytes in production (`X-Accel-Redirect` to its internal `/_protected/`
-location); Flask streams them in development. Every stored file goes out with `nosniff` and a
-sandboxing CSP, so an SVG or an HTML-looking upload can never run as a page of this site.
+With a shared bucket (S3Storage) the client is redirected to a signed link that expires in
+minutes; with the local folder nginx sends the bytes in production (`X-Accel-Redirect` to
+its internal `/_protected/` location) and Flask streams them in development. Every stored
+file goes out with `nosniff` and a sandboxing CSP, so an SVG or an HTML-looking upload can
+never run as a page of this site.
 """
 
 import re
 from urllib.parse import quote
 
-from flask import Response, send_file
+from flask import Response, redirect, send_file
 
 from campaign.problems import NotFound
 from config import current_settings
@@ -34,6 +36,11 @@ def stored_file(key: str, mime: str, name: str, fallback: str, download: bool = 
     headers = {**SAFE_HEADERS}
     if download:
         headers["Content-Disposition"] = content_disposition(name, fallback)
+    url = get_storage().signed_url(key, mime, headers.get("Content-Disposition"))
+    if url:  # a shared bucket: the client fetches it there, with a link that soon expires
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     if current_settings().production:
         response = Response(mimetype=mime, headers=headers)
         response.headers["X-Accel-Redirect"] = "/_protected/" + quote(key)

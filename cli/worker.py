@@ -6,7 +6,10 @@ so that a job abandoned by a killed worker is noticed in minutes, not the defaul
 """
 
 import importlib
+import logging
+import time
 
+from redis.exceptions import RedisError
 from rq import Worker
 
 import runtime
@@ -27,17 +30,35 @@ JOB_MODULES = (
 )
 
 
+log = logging.getLogger("cli.worker")
+PAUSES = (1, 2, 5, 10)  # seconds between lives while Redis stays away
+
+
 def main() -> None:
     settings = runtime.bootstrap(redis_socket_timeout=None)
     for name in JOB_MODULES:
         importlib.import_module(f"tasks.{name}")
-    worker = Worker(
-        list(QUEUE_NAMES),
-        connection=redis_connection(),
-        worker_ttl=settings.rq_worker_ttl,
-        maintenance_interval=settings.rq_maintenance_interval,
-    )
-    worker.work(with_scheduler=True)
+    lives, worker = 0, None
+    while True:
+        try:
+            worker = Worker(
+                list(QUEUE_NAMES),
+                connection=redis_connection(),
+                worker_ttl=settings.rq_worker_ttl,
+                maintenance_interval=settings.rq_maintenance_interval,
+            )
+            worker.work(with_scheduler=True)
+        except RedisError as error:  # no Redis to start with, or its teardown found none
+            log.warning("worker lost Redis: %s", error)
+        if getattr(worker, "_stop_requested", False):
+            return  # SIGTERM or Ctrl-C: a requested stop, not a lost Redis
+        # RQ quits its loop on an error it does not handle, such as Redis going away in a
+        # failover or a restart; the jobs are safe (the database is the record), so wait and
+        # come back as a new worker rather than leave the queue without one.
+        pause = PAUSES[min(lives, len(PAUSES) - 1)]
+        log.warning("worker stopped unexpectedly; starting again in %s s", pause)
+        time.sleep(pause)
+        lives += 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ a database row before its job is enqueued (RELIABILITY-NOTES §0).
 """
 
 from redis import Redis
+from redis.sentinel import Sentinel
 from rq import Queue
 
 QUEUE_NAMES = ("default", "notices")
@@ -12,12 +13,24 @@ QUEUE_NAMES = ("default", "notices")
 _connection: Redis | None = None
 
 
-def init_redis(url: str, socket_timeout: float | None = 5.0) -> Redis:
-    """Connect once; web processes use a socket timeout, workers block on dequeue."""
+def init_redis(url: str, socket_timeout: float | None = 5.0, sentinel=None) -> Redis:
+    """Connect once; web processes use a socket timeout, workers block on dequeue.
+
+    With `sentinel` (hosts, master name, password) the connection asks the sentinels where
+    the primary is, and asks again after a failover: the first command after it fails with a
+    ConnectionError (a 503 to a request, a retry to a worker), the next ones reach the new
+    primary. The database number is the one in `url`."""
     global _connection
-    _connection = Redis.from_url(
-        url, socket_connect_timeout=2, socket_timeout=socket_timeout, health_check_interval=30
-    )
+    options = {"socket_connect_timeout": 2, "socket_timeout": socket_timeout}
+    if sentinel:
+        hosts, master, password = sentinel
+        db = Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0) if url else 0
+        watchers = Sentinel(list(hosts), sentinel_kwargs={"socket_timeout": 1}, **options)
+        _connection = watchers.master_for(
+            master, db=db, password=password or None, health_check_interval=30
+        )
+        return _connection
+    _connection = Redis.from_url(url, health_check_interval=30, **options)
     return _connection
 
 

@@ -48,6 +48,38 @@ def sandbox():
 
 
 @pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 emulator on a loopback port (no real S3-compatible server installs here)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A fresh bucket on the emulator, as `config.S3Settings`."""
+    import uuid
+
+    from config import S3Settings
+    from storage import s3_client
+
+    settings = S3Settings(
+        bucket=f"campaign-{uuid.uuid4().hex[:12]}",
+        prefix="uploads",
+        endpoint_url=s3_server,
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
+    client = s3_client(settings.endpoint_url, settings.region, "testing", "testing", "path")
+    client.create_bucket(Bucket=settings.bucket)
+    return settings
+
+
+@pytest.fixture(scope="session")
 def settings(tmp_path_factory, redis_url, sandbox):
     instance = tmp_path_factory.mktemp("instance")
     environ = {
