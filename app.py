@@ -27,6 +27,7 @@ from api import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
+from pages.console import site as console_site
 
 BLUEPRINTS = (
     errors.bp,
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    console_site.bp,
     db_commands,
     campaign_commands,
     account_commands,

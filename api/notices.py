@@ -12,7 +12,7 @@ from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import console_actor, role_required
-from campaign import audiences, outbox, reach, reminders
+from campaign import audiences, notice_preview, outbox, reminders
 from campaign import notices as rules
 from campaign import templates as template_rules
 from campaign.clock import iso_local
@@ -30,7 +30,6 @@ STATE_ERRORS = {
     "notice_not_started": "通知尚未开始发送",
 }
 PAGE_MAX = 200
-SAMPLE_SIZE = 10
 
 
 def _invalid(problems: list[dict]) -> ApiError:
@@ -134,23 +133,10 @@ def create_notice():
 @role_required("organizer")
 def preview():
     """Who would receive it: `{count, sample, reachable}`; nothing is created."""
-    campaign = open_campaign()
-    data = json_object()
-    audience, problems = audiences.check_audience(campaign, data.get("audience"))
-    templates = []
-    for name in ("template", "fallback_template"):
-        template = template_rules.campaign_template(campaign, data.get(name))
-        if template is None and data.get(name) is not None:
-            problems.append(notice_problem(name, "not_found"))
-        templates.append(template)
+    result, problems = notice_preview.preview(open_campaign(), json_object())
     if problems:
         raise _invalid(problems)
-    user_ids = audiences.recipients(campaign, audience)
-    return jsonify(
-        count=len(user_ids),
-        sample=audiences.describe(campaign, user_ids[:SAMPLE_SIZE]),
-        reachable=reach.count_reachable(user_ids, *templates),
-    )
+    return jsonify(result)
 
 
 @bp.get("/notices/<int:notice_id>")

@@ -72,3 +72,30 @@ def _count_failure(account: Account, now) -> None:
         ).where(Account.id == account.id).execute()
         if locked_until:
             record(f"account:{account.id}", "account.locked", account, None, {"until": str(now)})
+
+
+def set_active(account: Account, active: bool, actor: str) -> Account:
+    """Disable (every session revoked with it) or enable an account; audited."""
+    from campaign.sessions import revoke_all
+
+    with db.atomic():
+        Account.update(active=active).where(Account.id == account.id).execute()
+        if not active:
+            revoke_all(account)
+        record(actor, "account.enable" if active else "account.disable", account)
+    return Account.get_by_id(account.id)
+
+
+def reset_password(account: Account, password: str, actor: str) -> Account:
+    """A new password set by an admin: the lock lifted, every session revoked; audited."""
+    from campaign.sessions import revoke_all
+
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")
+    with db.atomic():
+        Account.update(
+            password_hash=generate_password_hash(password), failed_logins=0, locked_until=None
+        ).where(Account.id == account.id).execute()
+        revoke_all(account)
+        record(actor, "account.reset_password", account)
+    return Account.get_by_id(account.id)

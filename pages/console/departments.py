@@ -1,0 +1,89 @@
+"""Organizer page over departments and their channels: funnel numbers, code downloads and
+the kit of every department's codes, with its progress (`campaign.funnel_views`)."""
+
+from flask import Blueprint, request
+
+from api.channels import stored_file
+from api.errors import ApiError
+from campaign import channel_codes as codes
+from campaign.funnel_views import channel_rows, department_rows
+from models import Channel, KitArchive
+from pages.console.layout import actor, campaign_or_404, page_for, render
+from tasks.qrcodes import request_kit
+
+bp = Blueprint("departments", __name__)
+PAGE_SIZE = 20
+
+
+@bp.get("/departments")
+@page_for("organizer")
+def index():
+    campaign = campaign_or_404()
+    rows = department_rows(campaign, sort="submitted")
+    pages = max((len(rows) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    channels = channel_rows(campaign)
+    public = [c for c in channels if c["channel"].get("department_id") is None]
+    kit = KitArchive.select().where(
+        (KitArchive.campaign == campaign) & KitArchive.department.is_null()
+    ).order_by(KitArchive.id.desc()).first()  # fmt: skip
+    return render(
+        "console/departments.html",
+        pager={
+            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+        },
+        channels=channels,
+        public=public,
+        assets=codes.assets_of([c["channel"]["id"] for c in channels]),
+        kinds=codes.KINDS,
+        kit=kit,
+    )
+
+
+@bp.get("/channels/<int:channel_id>/codes/<kind>")
+@page_for("organizer")
+def code(channel_id: int, kind: str):
+    channel = Channel.get_or_none(
+        (Channel.id == channel_id) & (Channel.campaign == campaign_or_404())
+    )
+    if channel is None or kind not in codes.KINDS:
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    asset = codes.assets_of([channel.id])[channel.id].get(kind)
+    if asset is None or asset.status != codes.READY:
+        raise ApiError(409, "code_not_ready", "该码正在生成，请稍后再试")
+    name = f"{channel.label or channel.code}-{codes.KINDS[kind].file_name}"
+    return stored_file(asset.storage_key, name)
+
+
+@bp.post("/kits")
+@page_for("organizer")
+def kit_request():
+    archive = request_kit(campaign_or_404().id, None, actor())
+    return render("console/departments.html", "kit", kit=archive)
+
+
+@bp.get("/kits/<int:kit_id>")
+@page_for("organizer")
+def kit(kit_id: int):
+    return render("console/departments.html", "kit", kit=_kit(kit_id))
+
+
+@bp.get("/kits/<int:kit_id>/file")
+@page_for("organizer")
+def kit_file(kit_id: int):
+    archive = _kit(kit_id)
+    if archive.status != "ready" or not archive.storage_key:
+        raise ApiError(409, "kit_not_ready", "推广码压缩包正在生成，请稍后再试")
+    return stored_file(archive.storage_key, "推广码-全部推荐单位.zip")
+
+
+def _kit(kit_id: int) -> KitArchive:
+    archive = KitArchive.get_or_none(
+        (KitArchive.id == kit_id) & (KitArchive.campaign == campaign_or_404())
+    )
+    if archive is None:
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    return archive
