@@ -112,12 +112,12 @@ def campaign_or_404() -> Campaign:
     return campaign
 
 
-def render(template: str, block: str | None = None, **context):
+def render(template_name: str, block: str | None = None, /, **context):
     """The page, or only `block` of it when htmx asks (`HX-Request` without a full-page
     boost)."""
     if block and request.headers.get("HX-Request"):
-        return render_block(template, block, **context)
-    return render_template(template, **context)
+        return render_block(template_name, block, **context)
+    return render_template(template_name, **context)
 
 
 def paginate(query, size: int = PAGE_SIZE) -> dict:
@@ -137,7 +137,7 @@ def page_url(number: int) -> str:
 
 def number(value) -> str:
     """1234567 → 1,234,567 (floats keep one decimal)."""
-    if value is None:
+    if not isinstance(value, int | float):
         return "—"
     if isinstance(value, float):
         return f"{value:,.1f}"

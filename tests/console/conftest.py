@@ -73,3 +73,68 @@ def organizer_browser(browser, make_account):
     make_account("org1", "organizer")
     assert browser.sign_in("org1").status_code == 303
     return browser
+
+
+@pytest.fixture
+def world(open_window):
+    """Two departments with a member each, three units and four entries (Chinese titles),
+    one with a photo as evidence."""
+    import io
+
+    from PIL import Image
+
+    from models import Attachment, Department, DepartmentMember, Entry, Unit, WechatUser
+    from storage import get_storage
+
+    campaign = open_window
+    dept_d = Department.create(
+        campaign=campaign, name="福州市委组织部", route="org_dept", invite_code="INV-D"
+    )
+    dept_e = Department.create(
+        campaign=campaign, name="厦门市委组织部", route="org_dept", invite_code="INV-E"
+    )
+    member_d = WechatUser.create(app="mp", openid="o-member-d", nickname="福州联络员")
+    member_e = WechatUser.create(app="mp", openid="o-member-e", nickname="厦门联络员")
+    DepartmentMember.create(department=dept_d, user=member_d)
+    DepartmentMember.create(department=dept_e, user=member_e)
+    entries = {}
+    specs = (
+        ("red", "红色引擎赋能乡村振兴", "submitted", dept_d),
+        ("community", "党建引领社区治理", "submitted", dept_d),
+        ("digital", "数字党建平台建设", "submitted", dept_e),
+        ("draft", "红色草稿", "draft", None),
+    )
+    for n, (key, title, status, department) in enumerate(specs):
+        owner = WechatUser.create(app="wxa", openid=f"o-unit-{n}")
+        unit = Unit.create(campaign=campaign, owner=owner, name=f"第{n + 1}党支部", region="福州市")
+        entries[key] = Entry.create(
+            campaign=campaign,
+            unit=unit,
+            owner=owner,
+            title=title,
+            abstract=f"{title}的摘要",
+            route="org_dept",
+            department=department,
+            status=status,
+            content_check="pass" if status != "draft" else "unchecked",
+        )
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, "PNG")
+    stored = get_storage().save(io.BytesIO(out.getvalue()), "png")
+    photo = Attachment.create(
+        entry=entries["red"],
+        kind="photo",
+        original_name="活动现场.png",
+        storage_key=stored.key,
+        mime="image/png",
+        size=stored.size,
+    )
+    return {
+        "campaign": campaign,
+        "dept_d": dept_d,
+        "dept_e": dept_e,
+        "member_d": member_d,
+        "member_e": member_e,
+        "entries": entries,
+        "photo": photo,
+    }

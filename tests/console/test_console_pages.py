@@ -1,0 +1,93 @@
+"""Organizer pages through Flask's client: entries with a Chinese filter, one entry with
+its evidence, and a notice composed, previewed, sent and settled."""
+
+import pytest
+
+from models import Notice
+from tests.notice_helpers import add_recipients, add_templates
+
+pytest_plugins = ("tests.notice_fixtures",)  # fast_outbox
+
+
+def test_entries_filter_by_a_chinese_word(organizer_browser, world):
+    page = organizer_browser.get("/console/entries?q=红色").get_data(as_text=True)
+    assert "红色引擎赋能乡村振兴" in page and "红色草稿" in page
+    assert "党建引领社区治理" not in page
+    fragment = organizer_browser.get("/console/entries?q=社区", headers={"HX-Request": "true"})
+    text = fragment.get_data(as_text=True)
+    assert "党建引领社区治理" in text and "<html" not in text  # only the results block
+    by_status = organizer_browser.get("/console/entries?status=draft").get_data(as_text=True)
+    assert "红色草稿" in by_status and "数字党建平台建设" not in by_status
+
+
+def test_entry_detail_shows_evidence_served_inline(organizer_browser, world):
+    entry, photo = world["entries"]["red"], world["photo"]
+    page = organizer_browser.get(f"/console/entries/{entry.id}").get_data(as_text=True)
+    src = f"/console/entries/{entry.id}/attachments/{photo.id}"
+    assert src in page and "活动现场.png" in page
+    image = organizer_browser.get(src)
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert "attachment" not in image.headers.get("Content-Disposition", "")
+    image.close()
+    other = world["entries"]["community"]
+    assert (
+        organizer_browser.get(f"/console/entries/{other.id}/attachments/{photo.id}").status_code
+        == 404
+    )
+
+
+def test_entries_paginate(organizer_browser, world):
+    page = organizer_browser.get("/console/entries?page=99").get_data(as_text=True)
+    assert "共 4 条，第 1/1 页" in page
+
+
+def test_compose_preview_send_and_settle_a_notice(
+    organizer_browser, world, wechat, settings, run_jobs, fast_outbox
+):
+    campaign = world["campaign"]
+    wxa, _ = add_templates(campaign, wechat, settings)
+    add_recipients(campaign, wechat, settings, 3)
+    composer = organizer_browser.get("/console/notices/new").get_data(as_text=True)
+    assert "征集截止提醒" in composer
+    fields = organizer_browser.get(
+        f"/console/notices/fields?template={wxa.id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'name="value.thing3"' in fields
+    form = {
+        "title": "截止提醒",
+        "template": str(wxa.id),
+        "value.thing3": "请尽快提交案例",
+        "group": "units",
+        "status": "no_entry",
+    }
+    preview = organizer_browser.post("/console/notices/preview", form, htmx=True)
+    assert preview.status_code == 200
+    assert '<strong class="preview-count">3</strong>' in preview.get_data(as_text=True)
+    created = organizer_browser.post("/console/notices", form, htmx=True)
+    assert created.status_code == 204
+    notice = Notice.get()
+    assert created.headers["HX-Redirect"] == f"/console/notices/{notice.id}"
+    sent = organizer_browser.post(f"/console/notices/{notice.id}/send", {"when": "now"}, htmx=True)
+    assert sent.status_code == 204
+    run_jobs()
+    page = organizer_browser.get(f"/console/notices/{notice.id}").get_data(as_text=True)
+    assert '<strong class="notice-state">已完成</strong>' in page
+    assert Notice.get_by_id(notice.id).state == "done"
+    assert len(wechat.state.sends()) == 3
+
+
+def test_composer_problems_come_back_as_json_with_chinese_messages(organizer_browser, world):
+    response = organizer_browser.post("/console/notices", {"title": ""}, htmx=True)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["message"] == "提交的内容未通过校验"
+    assert {f["field"] for f in error["fields"]} >= {"title", "template"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/console/", "/console/units", "/console/departments", "/console/notices", "/console/audit"],
+)
+def test_organizer_pages_render(organizer_browser, world, path):
+    response = organizer_browser.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
