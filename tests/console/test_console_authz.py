@@ -47,7 +47,10 @@ PAGES = [
 ]
 ACTIONS = [
     ("/console/dept/entries/{red}/endorse", policy(("dept_d",), dept_e=NOT_FOUND, anonymous=401)),
-    ("/console/entries/{red}/content-decision", policy((), anonymous=401, organizer=422, admin=422)),
+    (  # no decision in the form: the organizer is past the door, the form is refused
+        "/console/entries/{red}/content-decision",
+        policy((), anonymous=401, organizer=422, admin=422),
+    ),
     ("/console/accounts/{org_id}/disable", policy(("admin",), anonymous=401)),
 ]
 
@@ -103,5 +106,5 @@ def test_actions(signed_in, path, expected):
     for role in ROLES:
         response = browsers[role].post(path.format(**ids), htmx=True)
         got[role] = response.status_code
-    # ROLES' order puts the allowed role after every refused one but the other department
+    # in ROLES' order, every refused role tries before the allowed one changes anything
     assert got == expected
