@@ -138,3 +138,32 @@ def world(open_window):
         "entries": entries,
         "photo": photo,
     }
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright, for the whole session (skips when missing)."""
+    from tests.console.browser import ARGS, CHROMIUM, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context (no cookies) at 1366×768, recording its traffic."""
+    from tests.console.browser import VIEWPORT, Traffic
+
+    context = chromium.new_context(
+        viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.traffic = Traffic(tab, live_server)
+    yield tab
+    context.close()
