@@ -5,6 +5,7 @@ Refusals are the API's `ApiError`: an htmx request gets the JSON error (the page
 shows its Chinese message), a full page load gets the error page with the same message.
 """
 
+import json
 from functools import wraps
 
 from flask import g, redirect, render_template, request, url_for
@@ -167,6 +168,11 @@ def setup(bp) -> None:
     @bp.app_template_filter("pct")
     def _pct(value):
         return percent(value)
+
+    @bp.app_template_filter("cjson")
+    def _cjson(value):
+        """JSON as people read it: Chinese as is, not \\u escapes."""
+        return json.dumps(value, ensure_ascii=False, default=str)
 
     @bp.app_context_processor
     def _context():
