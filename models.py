@@ -642,6 +642,15 @@ class ConsoleLoginCode(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class DepartmentAccount(BaseModel):
+    """The fallback for departments: a password console account an organizer issued for a
+    department, for members who cannot scan the login QR."""
+
+    account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
+    department = ForeignKeyField(Department, backref="accounts", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -676,6 +685,7 @@ MODELS = [
     Attendee,
     AuditLog,
     ConsoleLoginCode,
+    DepartmentAccount,
 ]
 
 

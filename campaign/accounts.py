@@ -1,4 +1,4 @@
-"""Console accounts (organizers, experts, admins): passwords, lockout, roles.
+"""Console accounts (organizers, experts, admins, departments): passwords, lockout, roles.
 
 Passwords are hashed with Werkzeug's scrypt. Five wrong passwords lock an account for 15
 minutes (等保 "登录失败处理"); the lock and every sign-in are audited.
@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from campaign.audit import record
 from models import Account, Campaign, db, utcnow
 
-ROLES = ("admin", "organizer", "expert")
+ROLES = ("admin", "organizer", "expert", "department")  # department: see department_accounts
 MAX_FAILURES = 5
 LOCK_FOR = datetime.timedelta(minutes=15)
 MIN_PASSWORD = 10

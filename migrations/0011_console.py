@@ -1,4 +1,5 @@
-"""One-time QR sign-in codes of the department console (issue 14)."""
+"""One-time QR sign-in codes of the department console, and the password accounts an
+organizer may issue to a department as a fallback (issue 14)."""
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Model
 
@@ -26,8 +27,33 @@ def up(migrator, db):
             database = db
             table_name = "console_login_code"
 
-    db.create_tables([ConsoleLoginCode])
+    class Account(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "account"
+
+    class Department(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "department"
+
+    class DepartmentAccount(Model):
+        account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
+        department = ForeignKeyField(Department, on_delete="CASCADE")
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "department_account"
+
+    db.create_tables([ConsoleLoginCode, DepartmentAccount])
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_table("console_login_code"))
+    migrator.migrate(
+        migrator.drop_table("department_account"), migrator.drop_table("console_login_code")
+    )

@@ -11,6 +11,7 @@ from models import Account
 from pages.console.layout import account, actor, page_for, paginate, render
 
 bp = Blueprint("accounts", __name__)
+CONSOLE_ROLES = tuple(r for r in ROLES if r != "department")  # those are issued per department
 
 
 @bp.get("/accounts")
@@ -30,7 +31,7 @@ def create():
         problems.append({"field": "username", "code": "required", "message": "请填写用户名"})
     elif Account.get_or_none(Account.username == username):
         problems.append({"field": "username", "code": "taken", "message": "用户名已被使用"})
-    if role not in ROLES:
+    if role not in CONSOLE_ROLES:
         problems.append({"field": "role", "code": "invalid_choice", "message": "请选择角色"})
     if len(form.get("password", "")) < 10:
         problems.append({"field": "password", "code": "too_short", "message": "密码至少 10 位"})
@@ -69,7 +70,7 @@ def password(account_id: int):
 
 def _page(template: str = "console/accounts.html", block: str | None = None):
     query = Account.select().order_by(Account.id)
-    return render(template, block, pager=paginate(query), roles=ROLES)
+    return render(template, block, pager=paginate(query), roles=CONSOLE_ROLES)
 
 
 def _account(account_id: int) -> Account:

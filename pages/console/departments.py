@@ -6,8 +6,10 @@ from flask import Blueprint, request
 from api.channels import stored_file
 from api.errors import ApiError
 from campaign import channel_codes as codes
+from campaign import department_accounts
+from campaign.accounts import MIN_PASSWORD
 from campaign.funnel_views import channel_rows, department_rows
-from models import Channel, KitArchive
+from models import Account, Channel, Department, KitArchive
 from pages.console.layout import actor, campaign_or_404, page_for, render
 from tasks.qrcodes import request_kit
 
@@ -40,7 +42,37 @@ def index():
         assets=codes.assets_of([c["channel"]["id"] for c in channels]),
         kinds=codes.KINDS,
         kit=kit,
+        all_departments=Department.select()
+        .where((Department.campaign == campaign) & Department.active)
+        .order_by(Department.name),
     )
+
+
+@bp.post("/departments/accounts")
+@page_for("organizer")
+def issue_account():
+    """The password fallback for a department whose members cannot scan the login QR."""
+    form = request.form
+    department = Department.get_or_none(
+        (Department.id == form.get("department", type=int))
+        & (Department.campaign == campaign_or_404())
+    )
+    username = form.get("username", "").strip()[:64]
+    problems = []
+    if department is None:
+        problems.append({"field": "department", "code": "not_found", "message": "请选择推荐单位"})
+    if not username:
+        problems.append({"field": "username", "code": "required", "message": "请填写用户名"})
+    elif Account.get_or_none(Account.username == username):
+        problems.append({"field": "username", "code": "taken", "message": "用户名已被使用"})
+    if len(form.get("password", "")) < MIN_PASSWORD:
+        problems.append(
+            {"field": "password", "code": "too_short", "message": f"密码至少 {MIN_PASSWORD} 位"}
+        )
+    if problems:
+        raise ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
+    account = department_accounts.issue(department, username, form["password"], actor())
+    return render("console/departments.html", "issued", issued=account, department=department)
 
 
 @bp.get("/channels/<int:channel_id>/codes/<kind>")

@@ -14,6 +14,7 @@ from api.errors import ApiError
 from campaign import channel_codes as codes
 from campaign import departments as rules
 from campaign import status
+from campaign.department_accounts import member_departments
 from campaign.entries import TEXT_FIELDS
 from campaign.funnel_views import department_view
 from campaign.funnels import STEPS
@@ -26,7 +27,7 @@ bp = Blueprint("dept", __name__, url_prefix="/dept")
 
 
 def _departments():
-    return rules.departments_of(account())
+    return member_departments(account())
 
 
 @bp.get("/")

@@ -12,11 +12,11 @@ from flask import g, redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from api.errors import ApiError
-from campaign import departments as department_rules
 from campaign import status
 from campaign.clock import to_local
 from campaign.definition import current_campaign
-from models import Account, Campaign, WechatUser
+from campaign.department_accounts import member_departments
+from models import Account, Campaign
 from pages import websession
 
 PAGE_SIZE = 20
@@ -48,16 +48,22 @@ LABELS = {
         "cleared": "已放行",
         "blocked": "已屏蔽",
     },
-    "role": {"admin": "管理员", "organizer": "组织者", "expert": "评审专家"},
+    "role": {
+        "admin": "管理员",
+        "organizer": "组织者",
+        "expert": "评审专家",
+        "department": "推荐单位账号",
+    },
 }
 TIMEZONE = "Asia/Shanghai"
 
 
 def role_of(who) -> str | None:
-    """organizer | admin | expert for console accounts, department for WeChat members."""
-    if isinstance(who, Account):
+    """organizer | admin | expert for console accounts; department for WeChat members and
+    department accounts that act for an active department; None for anyone else."""
+    if isinstance(who, Account) and who.role != "department":
         return who.role
-    if isinstance(who, WechatUser) and department_rules.departments_of(who):
+    if member_departments(who):
         return "department"
     return None
 

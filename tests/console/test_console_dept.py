@@ -169,3 +169,40 @@ def test_members_export_only_their_entries(browser, world, wechat, settings, run
     rows = list(load_workbook(io.BytesIO(response.data)).active.values)
     titles = {row[1] for row in rows[1:]}
     assert titles == {"红色引擎赋能乡村振兴", "党建引领社区治理"}
+
+
+def test_the_password_fallback_an_organizer_issues(app, organizer_browser, world):
+    from tests.console.conftest import Browser
+
+    organizer_browser.get("/console/departments")
+    issued = organizer_browser.post(
+        "/console/departments/accounts",
+        {"department": world["dept_d"].id, "username": "fz-dept", "password": "fz-password-1"},
+        htmx=True,
+    )
+    assert issued.status_code == 200 and "已为福州市委组织部开通账号" in issued.get_data(
+        as_text=True
+    )
+    taken = organizer_browser.post(
+        "/console/departments/accounts",
+        {"department": world["dept_d"].id, "username": "fz-dept", "password": "short"},
+        htmx=True,
+    )
+    assert {f["field"] for f in taken.get_json()["error"]["fields"]} == {"username", "password"}
+    member = Browser(app.test_client())
+    response = member.sign_in("fz-dept", "fz-password-1")
+    assert response.location == "/console/dept/"
+    page = member.get("/console/dept/entries").get_data(as_text=True)
+    assert "红色引擎赋能乡村振兴" in page and "数字党建平台建设" not in page
+    red = world["entries"]["red"]
+    assert member.post(f"/console/dept/entries/{red.id}/endorse", htmx=True).status_code == 200
+    change = StatusChange.get(StatusChange.entry == red.id)
+    assert change.actor.startswith("account:")
+    assert member.get("/console/").status_code == 403
+    assert member.get("/console/entries").status_code == 403
+    from campaign.sessions import issue_token
+    from models import Account
+
+    token, _ = issue_token(Account.get(Account.username == "fz-dept"))
+    api = app.test_client().get("/api/v1/org/entries", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 403  # no organizer API for a department account
