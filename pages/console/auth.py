@@ -36,6 +36,9 @@ def _next_or(default: str) -> str:
 
 @bp.get("/login")
 def login():
+    who = websession.holder()
+    if role_of(who):
+        return redirect(_home(who))
     return render("console/login.html", next=request.args.get("next", ""), error=None)
 
 

@@ -33,6 +33,7 @@ def home():
         funnel=view["campaign"],
         routes=view["routes"],
         daily=chart_days,
+        by_route=_submitted_by_route(campaign, view["routes"]),
         departments=department_rows(campaign, sort="submitted")[:10],
         by_domain=_entries_by(campaign, Entry.domain, options(campaign, "domain")),
         by_region=_entries_by(campaign, Unit.region, None),
@@ -45,6 +46,17 @@ def home():
 def expert_home():
     """Experts sign in already; their review pages come with the review work (issue 12)."""
     return render("console/expert.html")
+
+
+def _submitted_by_route(campaign, routes) -> dict:
+    """Submissions per day, one line per route (`campaign.funnels.daily` at route level)."""
+    per_route = {r["label"]: daily(campaign, "route", r["route"]) for r in routes}
+    days = sorted({d["day"] for rows in per_route.values() for d in rows})
+    series = []
+    for label, rows in per_route.items():
+        by_day = {d["day"]: d["submitted"] for d in rows}
+        series.append({"name": label, "values": [by_day.get(day, 0) for day in days]})
+    return {"days": days, "series": series}
 
 
 def _entries_by(campaign, column, known) -> list[dict]:

@@ -120,9 +120,12 @@ def campaign_or_404() -> Campaign:
 
 
 def render(template_name: str, block: str | None = None, /, **context):
-    """The page, or only `block` of it when htmx asks (`HX-Request` without a full-page
-    boost)."""
-    if block and request.headers.get("HX-Request"):
+    """The page, or only `block` of it when htmx asks (`HX-Request`); a history restore
+    (the back button after `hx-push-url`) gets the whole page."""
+    partial = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    if block and partial:
         return render_block(template_name, block, **context)
     return render_template(template_name, **context)
 

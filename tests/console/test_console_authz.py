@@ -74,7 +74,7 @@ def signed_in(app, world, make_account):
             token, _ = issue_token(holders[role], lifetime=websession.ABSOLUTE)
             redis_connection().set(websession._idle_key(token), "1", ex=600)
             browser.client.set_cookie("console_session", token, path="/console")
-        browser.get("/console/login")
+        browser.get("/console/dept/login")  # a page every role gets: its CSRF token
         browsers[role] = browser
     kit = KitArchive.create(
         campaign=world["campaign"], department=world["dept_d"], requested_by="t", status="ready"

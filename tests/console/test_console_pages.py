@@ -91,3 +91,49 @@ def test_composer_problems_come_back_as_json_with_chinese_messages(organizer_bro
 def test_organizer_pages_render(organizer_browser, world, path):
     response = organizer_browser.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_a_notice_can_be_scheduled_at_a_beijing_time(organizer_browser, world, wechat, settings):
+    import datetime
+
+    from campaign.clock import to_local
+    from models import utcnow
+
+    wxa, _ = add_templates(world["campaign"], wechat, settings)
+    form = {
+        "title": "定时提醒",
+        "template": str(wxa.id),
+        "value.thing3": "请提交",
+        "group": "units",
+    }
+    organizer_browser.post("/console/notices", form, htmx=True)
+    notice = Notice.get()
+    at = to_local(utcnow() + datetime.timedelta(days=2), "Asia/Shanghai").replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    response = organizer_browser.post(
+        f"/console/notices/{notice.id}/send",
+        {"when": "at", "at": at.strftime("%Y-%m-%dT%H:%M")},
+        htmx=True,
+    )
+    assert response.status_code == 204
+    notice = Notice.get_by_id(notice.id)
+    assert notice.state == "scheduled"
+    assert to_local(notice.send_at, "Asia/Shanghai").hour == 9
+    page = organizer_browser.get(f"/console/notices/{notice.id}").get_data(as_text=True)
+    assert "已定时" in page and at.strftime("%Y-%m-%d 09:00") in page
+    past = organizer_browser.post(
+        f"/console/notices/{notice.id}/send", {"when": "at", "at": "2020-01-01T09:00"}, htmx=True
+    )
+    assert past.status_code in (409, 422)
+
+
+def test_signed_in_people_skip_the_login_page(organizer_browser):
+    response = organizer_browser.client.get("/console/login")
+    assert response.status_code == 302 and response.location == "/console/"
+
+
+def test_a_history_restore_gets_the_whole_page(organizer_browser, world):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    page = organizer_browser.get("/console/entries?q=红色", headers=headers).get_data(as_text=True)
+    assert "<html" in page and "红色引擎赋能乡村振兴" in page
