@@ -81,3 +81,14 @@ class Traffic:
 
     def csp_violations(self) -> list[str]:
         return [e for e in self.errors if "Content Security Policy" in e]
+
+
+UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea')]
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id || e.outerHTML)"""
+
+
+def unlabelled(page) -> list[str]:
+    """Inputs on the page that no label names (keyboard and screen-reader users need one)."""
+    return page.evaluate(UNLABELLED)

@@ -26,6 +26,8 @@ class Browser:
 
     def get(self, path, **kwargs):
         response = self.client.get(path, **kwargs)
+        response.get_data()  # read streamed files whole, then close them
+        response.close()
         if response.mimetype == "text/html":
             text = response.get_data(as_text=True)
             if TOKEN.search(text):

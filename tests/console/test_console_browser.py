@@ -8,7 +8,7 @@ import re
 import pytest
 
 from models import ConsoleLoginCode, Entry, Notice
-from tests.console.browser import chromium_major, missing_reason
+from tests.console.browser import chromium_major, missing_reason, unlabelled
 from tests.notice_helpers import add_recipients, add_templates
 
 pytest_plugins = ("tests.notice_fixtures",)  # fast_outbox
@@ -64,6 +64,7 @@ def test_organizer_finds_an_entry_opens_evidence_and_sends_a_notice(
     page.get_by_role("button", name="查询").click()
     results = page.locator("#results")
     expect(results).to_contain_text("党建引领社区治理")
+    assert unlabelled(page) == []
     expect(results).not_to_contain_text("红色引擎赋能乡村振兴")
     assert "q=" in page.url  # hx-push-url: the filter survives a reload
     page.get_by_label("标题或摘要包含").fill("红色")
@@ -81,6 +82,7 @@ def test_organizer_finds_an_entry_opens_evidence_and_sends_a_notice(
     page.get_by_label("进度（可多选）").select_option("no_entry")
     page.get_by_role("button", name="预览接收人数").click()
     expect(page.locator(".preview-count")).to_have_text("3")
+    assert unlabelled(page) == []
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(re.compile(r"/console/notices/\d+$"))
     page.get_by_role("button", name="发送").click()
@@ -109,6 +111,7 @@ def test_department_member_scans_in_endorses_and_returns(page, world, wechat, se
         page.locator(f"#entry-{red.id}"),
         page.locator(f"#entry-{community.id}"),
     )
+    assert unlabelled(page) == []
     red_row.get_by_role("button", name="推荐").click()
     expect(red_row.locator(".entry-status")).to_have_text("已推荐")
 
