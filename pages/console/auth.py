@@ -11,6 +11,7 @@ from campaign import console_login
 from campaign.accounts import SignInRefused, authenticate
 from pages import websession
 from pages.console.layout import render, role_of
+from tasks.queue import redis_connection
 from wechat.client import mp_client
 from wechat.qrdraw import link_png
 
@@ -84,9 +85,20 @@ def dept_login():
     return render("console/dept_login.html")
 
 
+CODES_PER_ADDRESS = 20  # login QRs one address may ask for per window (each calls WeChat)
+CODE_WINDOW = 600
+
+
 @bp.post("/dept/login/code")
 def dept_login_code():
     """A fresh one-time QR for this browser (htmx swaps it into the login page)."""
+    key = f"console:login-codes:{request.remote_addr}"
+    redis = redis_connection()
+    asked = redis.incr(key)
+    if asked == 1:
+        redis.expire(key, CODE_WINDOW)
+    if asked > CODES_PER_ADDRESS:
+        raise ApiError(429, "too_many_requests", "获取二维码过于频繁，请 10 分钟后再试")
 
     def create_qr(scene: str, seconds: int) -> dict:
         return mp_client().qrcode.create(

@@ -206,3 +206,15 @@ def test_the_password_fallback_an_organizer_issues(app, organizer_browser, world
     token, _ = issue_token(Account.get(Account.username == "fz-dept"))
     api = app.test_client().get("/api/v1/org/entries", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 403  # no organizer API for a department account
+
+
+def test_login_codes_are_throttled_per_address(browser, world, wechat, monkeypatch):
+    from pages.console import auth
+
+    monkeypatch.setattr(auth, "CODES_PER_ADDRESS", 2)
+    browser.get("/console/dept/login")
+    assert browser.post("/console/dept/login/code", htmx=True).status_code == 200
+    assert browser.post("/console/dept/login/code", htmx=True).status_code == 200
+    third = browser.post("/console/dept/login/code", htmx=True)
+    assert third.status_code == 429 and "过于频繁" in third.get_json()["error"]["message"]
+    assert ConsoleLoginCode.select().count() == 2
