@@ -14,6 +14,7 @@ from pages.console import (
     entries,
     jobs,
     notices,
+    settings,
     units,
 )
 from pages.console.layout import setup
@@ -28,5 +29,18 @@ bp = Blueprint(
 )
 websession.install(bp, prefix="console", path="/console")
 setup(bp)
-for area in (auth, dashboard, entries, units, departments, notices, audit, accounts, jobs, dept):
+AREAS = (
+    auth,
+    dashboard,
+    entries,
+    units,
+    departments,
+    notices,
+    settings,
+    audit,
+    accounts,
+    jobs,
+    dept,
+)
+for area in AREAS:
     bp.register_blueprint(area.bp)

@@ -36,6 +36,7 @@ PAGES = [
     ("/console/departments", policy(ORGANIZER)),
     ("/console/notices", policy(ORGANIZER)),
     ("/console/notices/new", policy(ORGANIZER)),
+    ("/console/settings", policy(ORGANIZER)),
     ("/console/audit", policy(ORGANIZER)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),

@@ -137,3 +137,39 @@ def test_a_history_restore_gets_the_whole_page(organizer_browser, world):
     headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
     page = organizer_browser.get("/console/entries?q=红色", headers=headers).get_data(as_text=True)
     assert "<html" in page and "红色引擎赋能乡村振兴" in page
+
+
+def test_settings_show_the_campaign_and_change_reminders(organizer_browser, world):
+    from campaign.reminders import reminder_settings
+    from models import Campaign
+
+    page = organizer_browser.get("/console/settings").get_data(as_text=True)
+    assert "征集截止提醒" in page and 'value="30,7,1"' in page
+    form = {
+        "deadline.enabled": "on",
+        "deadline.at": "10:30",
+        "deadline.days_before": "14，3",
+        "endorsement.at": "09:00",
+        "endorsement.every_days": "5",
+        "review.enabled": "on",
+        "review.at": "09:00",
+        "review.every_days": "2",
+        "mailin.enabled": "on",
+        "mailin.at": "09:00",
+        "mailin.every_days": "7",
+    }
+    saved = organizer_browser.post("/console/settings/reminders", form, htmx=True)
+    assert saved.status_code == 200 and "已保存" in saved.get_data(as_text=True)
+    settings = reminder_settings(Campaign.get_by_id(world["campaign"].id))
+    assert settings["deadline"]["days_before"] == [14, 3] and settings["deadline"]["at"] == "10:30"
+    assert (
+        settings["endorsement"]["enabled"] is False and settings["endorsement"]["every_days"] == 5
+    )
+    bad = organizer_browser.post(
+        "/console/settings/reminders",
+        {**form, "deadline.at": "25:99", "mailin.every_days": "x"},
+        htmx=True,
+    )
+    assert bad.status_code == 422
+    fields = {f["field"] for f in bad.get_json()["error"]["fields"]}
+    assert fields == {"deadline.at", "mailin.every_days"}

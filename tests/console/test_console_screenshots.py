@@ -30,6 +30,7 @@ ORGANIZER_PAGES = (
     ("11-audit", "/console/audit"),
     ("12-accounts", "/console/accounts"),
     ("13-jobs", "/console/jobs"),
+    ("16-settings", "/console/settings"),
 )
 
 
