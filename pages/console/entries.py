@@ -2,13 +2,14 @@
 its text, revisions, status history, evidence, content check decision and duplicates."""
 
 from flask import Blueprint, request
+from peewee import JOIN
 
 from api.attachments import stored_file
 from api.errors import ApiError
 from campaign import review_gate, status
 from campaign.definition import options
 from campaign.entries import TEXT_FIELDS
-from models import Attachment, Department, DuplicatePair, Entry
+from models import Attachment, Department, DuplicatePair, Entry, Unit
 from pages.console.layout import actor, campaign_or_404, page_for, paginate, render
 
 bp = Blueprint("entries", __name__)
@@ -28,7 +29,13 @@ IMAGE_MIMES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 @page_for("organizer")
 def index():
     campaign = campaign_or_404()
-    query = Entry.select().where(Entry.campaign == campaign)
+    query = (
+        Entry.select(Entry, Unit, Department)  # the rows' unit and department in one query
+        .join(Unit, on=(Entry.unit == Unit.id))
+        .switch(Entry)
+        .join(Department, JOIN.LEFT_OUTER, on=(Entry.department == Department.id))
+        .where(Entry.campaign == campaign)
+    )
     wanted = {
         "status": request.args.get("status", ""),
         "route": request.args.get("route", ""),
