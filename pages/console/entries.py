@@ -41,6 +41,8 @@ def index():
         "route": request.args.get("route", ""),
         "department": request.args.get("department", type=int),
         "q": request.args.get("q", "").strip()[:100],
+        "unit": request.args.get("unit", type=int),
+        "duplicates": request.args.get("duplicates") == "1",
     }
     if wanted["status"] in status.LABELS:
         query = query.where(Entry.status == wanted["status"])
@@ -48,6 +50,10 @@ def index():
         query = query.where(Entry.route == wanted["route"])
     if wanted["department"]:
         query = query.where(Entry.department == wanted["department"])
+    if wanted["unit"]:
+        query = query.where(Entry.unit == wanted["unit"])
+    if wanted["duplicates"]:
+        query = query.where(Entry.duplicate_group.is_null(False))
     if wanted["q"]:  # a plain substring of the title or abstract; full search is issue 15
         query = query.where(
             Entry.title.contains(wanted["q"]) | Entry.abstract.contains(wanted["q"])

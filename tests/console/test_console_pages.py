@@ -173,3 +173,16 @@ def test_settings_show_the_campaign_and_change_reminders(organizer_browser, worl
     assert bad.status_code == 422
     fields = {f["field"] for f in bad.get_json()["error"]["fields"]}
     assert fields == {"deadline.at", "mailin.every_days"}
+
+
+def test_entries_of_one_unit_and_likely_duplicates(organizer_browser, world):
+    red, community = world["entries"]["red"], world["entries"]["community"]
+    units = organizer_browser.get("/console/units").get_data(as_text=True)
+    assert f"/console/entries?unit={red.unit_id}" in units
+    page = organizer_browser.get(f"/console/entries?unit={red.unit_id}").get_data(as_text=True)
+    assert "红色引擎赋能乡村振兴" in page and "党建引领社区治理" not in page
+    from models import Entry
+
+    Entry.update(duplicate_group="g1").where(Entry.id == community.id).execute()
+    page = organizer_browser.get("/console/entries?duplicates=1").get_data(as_text=True)
+    assert "党建引领社区治理" in page and "红色引擎赋能乡村振兴" not in page
