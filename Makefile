@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench chaos clean
+.PHONY: install run test test-browser screenshots lint format bench chaos clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(INSTALLED)  ## the whole service on embedded defaults (SQLite, bundled Re
 
 test: $(INSTALLED)  ## the whole suite (set DATABASE_URL / REDIS_URL to use real servers)
 	$(PY) -m pytest
+
+test-browser: $(INSTALLED)  ## only the console's real-browser tests (needs: apt-get install chromium fonts-noto-cjk)
+	REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider -m browser tests/console
+
+screenshots: $(INSTALLED)  ## PNGs of the console's main pages at 1366×768 into docs/console/
+	REQUIRE_BROWSER=1 SCREENSHOTS=docs/console $(PY) -m pytest -q -p no:cacheprovider -m browser tests/console/test_console_screenshots.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -24,6 +24,7 @@ from api.unit import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
+from pages.console import site as console_site
 
 BLUEPRINTS = (
     errors.bp,
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     qr.bp,
     media.bp,
     api_docs.bp,
+    console_site.bp,
     db_commands,
     campaign_commands,
     account_commands,

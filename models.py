@@ -626,6 +626,33 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False), (("campaign", "at"), False))
 
 
+# --- console (issue 14) ---
+
+
+class ConsoleLoginCode(BaseModel):
+    """A one-time official-account QR shown on the department login page: the browser that
+    asked for it (its nonce's hash) is signed in once a department member scans it."""
+
+    scene = CharField(max_length=64, unique=True)
+    nonce_hash = CharField(max_length=64)
+    ticket = CharField(max_length=255, default="")
+    qr_url = CharField(max_length=512, default="")
+    expires_at = DateTimeField()
+    scanned_by = ForeignKeyField(WechatUser, null=True, on_delete="CASCADE")
+    scanned_at = DateTimeField(null=True)
+    used_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class DepartmentAccount(BaseModel):
+    """The fallback for departments: a password console account an organizer issued for a
+    department, for members who cannot scan the login QR."""
+
+    account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
+    department = ForeignKeyField(Department, backref="accounts", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -659,6 +686,8 @@ MODELS = [
     MailIn,
     Attendee,
     AuditLog,
+    ConsoleLoginCode,
+    DepartmentAccount,
 ]
 
 

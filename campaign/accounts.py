@@ -1,4 +1,4 @@
-"""Console accounts (organizers, experts, admins): passwords, lockout, roles.
+"""Console accounts (organizers, experts, admins, departments): passwords, lockout, roles.
 
 Passwords are hashed with Werkzeug's scrypt. Five wrong passwords lock an account for 15
 minutes (等保 "登录失败处理"); the lock and every sign-in are audited.
@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from campaign.audit import record
 from models import Account, Campaign, db, utcnow
 
-ROLES = ("admin", "organizer", "expert")
+ROLES = ("admin", "organizer", "expert", "department")  # department: see department_accounts
 MAX_FAILURES = 5
 LOCK_FOR = datetime.timedelta(minutes=15)
 MIN_PASSWORD = 10
@@ -72,3 +72,30 @@ def _count_failure(account: Account, now) -> None:
         ).where(Account.id == account.id).execute()
         if locked_until:
             record(f"account:{account.id}", "account.locked", account, None, {"until": str(now)})
+
+
+def set_active(account: Account, active: bool, actor: str) -> Account:
+    """Disable (every session revoked with it) or enable an account; audited."""
+    from campaign.sessions import revoke_all
+
+    with db.atomic():
+        Account.update(active=active).where(Account.id == account.id).execute()
+        if not active:
+            revoke_all(account)
+        record(actor, "account.enable" if active else "account.disable", account)
+    return Account.get_by_id(account.id)
+
+
+def reset_password(account: Account, password: str, actor: str) -> Account:
+    """A new password set by an admin: the lock lifted, every session revoked; audited."""
+    from campaign.sessions import revoke_all
+
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")
+    with db.atomic():
+        Account.update(
+            password_hash=generate_password_hash(password), failed_logins=0, locked_until=None
+        ).where(Account.id == account.id).execute()
+        revoke_all(account)
+        record(actor, "account.reset_password", account)
+    return Account.get_by_id(account.id)

@@ -19,14 +19,17 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(holder: WechatUser | Account) -> tuple[str, datetime.datetime]:
-    """A new token for a WeChat user or a console account, and its expiry (naive UTC)."""
+def issue_token(
+    holder: WechatUser | Account, lifetime: datetime.timedelta | None = None
+) -> tuple[str, datetime.datetime]:
+    """A new token for a WeChat user or a console account, and its expiry (naive UTC);
+    `lifetime` shortens it (the console cookie of a department member lives 12 hours)."""
     token = secrets.token_urlsafe(32)
     if isinstance(holder, Account):
-        expires_at = utcnow() + CONSOLE_TOKEN_LIFETIME
+        expires_at = utcnow() + (lifetime or CONSOLE_TOKEN_LIFETIME)
         AuthSession.create(token_hash=_digest(token), account=holder, expires_at=expires_at)
     else:
-        expires_at = utcnow() + TOKEN_LIFETIME
+        expires_at = utcnow() + (lifetime or TOKEN_LIFETIME)
         AuthSession.create(token_hash=_digest(token), user=holder, expires_at=expires_at)
     return token, expires_at
 
@@ -64,3 +67,18 @@ def revoke_token(token: str) -> bool:
         .execute()
     )
     return bool(revoked)
+
+
+def live_session(token: str) -> AuthSession | None:
+    """The live session row of a token (the console cookie needs its holder and expiry)."""
+    return _live_session(token)
+
+
+def revoke_all(holder: WechatUser | Account) -> int:
+    """Sign out everywhere: every live token of this account or WeChat user, API included."""
+    field = AuthSession.account if isinstance(holder, Account) else AuthSession.user
+    return (
+        AuthSession.update(revoked_at=utcnow())
+        .where((field == holder.id) & AuthSession.revoked_at.is_null())
+        .execute()
+    )

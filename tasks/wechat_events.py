@@ -13,6 +13,7 @@ import logging
 
 from peewee import IntegrityError
 
+from campaign.console_login import confirm_scan
 from campaign.entries.evidence import record_media_verdict
 from campaign.notices.outbox import reconcile
 from campaign.notices.subscriptions import revoke
@@ -114,7 +115,8 @@ def process_event(kind: str, key: str, message: dict) -> str:
 
 
 def _follow(kind: str, message: dict) -> None:
-    upsert_user("mp", message["FromUserName"], follower=True)
+    user = upsert_user("mp", message["FromUserName"], follower=True)
+    confirm_scan(user, message.get("EventKey"))  # a department console login QR, if it is one
 
 
 def _unfollow(kind: str, message: dict) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from campaign.channels.codes import code_from_scene
 from campaign.channels.touches import touch_record
+from campaign.console_login import scene_of
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def welcome(links: Links, code: str | None) -> str:
 def on_follow(message: dict, links: Links):
     """subscribe (maybe from a parametric QR: `qrscene_c=<code>`) and SCAN (`c=<code>`)."""
     event = str(message.get("Event", "")).lower()
+    if scene_of(message.get("EventKey")):
+        return "已扫码，正在登录推荐单位工作台，请回到电脑上继续。", None
     code = code_from_scene(message.get("EventKey"))
     kind = "mp_subscribe" if event == "subscribe" else "mp_scan"
     touch = touch_record(kind, code=code, app="mp", openid=message.get("FromUserName"))

@@ -99,7 +99,11 @@ def regenerate_codes(channel_id: int):
 @bp.get("/channels/<int:channel_id>/codes/<kind>")
 @role_required("organizer")
 def download_code(channel_id: int, kind: str):
-    channel = _channel(channel_id)
+    return code_file(_channel(channel_id), kind)
+
+
+def code_file(channel: Channel, kind: str):
+    """One of a channel's code files as a download (the API's and the console's)."""
     if kind not in codes.KINDS:
         raise NotFound()
     asset = codes.assets_of([channel.id])[channel.id].get(kind)

@@ -38,7 +38,11 @@ def show_kit(kit_id: int):
 @bp.get("/kits/<int:kit_id>/file")
 @role_required("organizer")
 def download_kit(kit_id: int):
-    archive = _kit(kit_id)
+    return kit_file(_kit(kit_id))
+
+
+def kit_file(archive: KitArchive):
+    """A kit ZIP as a download, once it is ready (the API's and the console's)."""
     if archive.status != "ready" or not archive.storage_key:
         raise Refused("kit_not_ready", archive.error or "推广码压缩包正在生成，请稍后再试")
     name = (

@@ -14,9 +14,9 @@ from api.org.templates import template_payload
 from api.payload import json_object
 from api.security import console_actor, role_required
 from campaign.clock import iso_local
-from campaign.notices import audiences, outbox, reach
+from campaign.notices import audiences, outbox
 from campaign.notices import operations as rules
-from campaign.notices import templates as template_rules
+from campaign.notices import preview as notice_preview
 from campaign.notices.problems import notice_problem
 from campaign.problems import Invalid, NotFound
 from models import Notice, utcnow
@@ -25,7 +25,6 @@ from tasks import notices as jobs
 bp = Blueprint("notices_api", __name__, url_prefix="/api/v1/org")
 
 PAGE_MAX = 200
-SAMPLE_SIZE = 10
 
 
 @bp.get("/notices")
@@ -51,23 +50,10 @@ def create_notice():
 @role_required("organizer")
 def preview():
     """Who would receive it: `{count, sample, reachable}`; nothing is created."""
-    campaign = open_campaign()
-    data = json_object()
-    audience, problems = audiences.check_audience(campaign, data.get("audience"))
-    templates = []
-    for name in ("template", "fallback_template"):
-        template = template_rules.campaign_template(campaign, data.get(name))
-        if template is None and data.get(name) is not None:
-            problems.append(notice_problem(name, "not_found"))
-        templates.append(template)
+    result, problems = notice_preview.preview(open_campaign(), json_object())
     if problems:
         raise Invalid(problems)
-    user_ids = audiences.recipients(campaign, audience)
-    return jsonify(
-        count=len(user_ids),
-        sample=audiences.describe(campaign, user_ids[:SAMPLE_SIZE]),
-        reachable=reach.count_reachable(user_ids, *templates),
-    )
+    return jsonify(result)
 
 
 @bp.get("/notices/<int:notice_id>")

@@ -1,0 +1,1 @@
+"""The server-rendered console: organizers, admins, experts and departments in a browser."""

@@ -1,0 +1,82 @@
+"""The organizer's dashboard: the campaign funnel, activity by day, routes, departments,
+entries by domain and region, and the progress of notices being sent."""
+
+from flask import Blueprint
+from peewee import fn
+
+from campaign.channels.funnel_views import department_rows, overview
+from campaign.channels.funnels import STEPS, daily
+from campaign.definition import options
+from campaign.notices import outbox
+from models import Entry, Notice, Unit
+from pages.console.layout import campaign_or_404, page_for, render
+
+bp = Blueprint("dashboard", __name__)
+
+DAILY_STEPS = ("scans", "units", "drafts", "submitted")
+
+
+@bp.get("/")
+@page_for("organizer")
+def home():
+    campaign = campaign_or_404()
+    view = overview(campaign)
+    days = daily(campaign, "campaign")
+    labels = dict(STEPS)
+    chart_days = {
+        "days": [d["day"] for d in days],
+        "series": [{"name": labels[s], "values": [d[s] for d in days]} for s in DAILY_STEPS],
+    }
+    return render(
+        "console/dashboard.html",
+        campaign=campaign,
+        funnel=view["campaign"],
+        routes=view["routes"],
+        daily=chart_days,
+        by_route=_submitted_by_route(campaign, view["routes"]),
+        departments=department_rows(campaign, sort="submitted")[:10],
+        by_domain=_entries_by(campaign, Entry.domain, options(campaign, "domain")),
+        by_region=_entries_by(campaign, Unit.region, None),
+        notices=_live_notices(campaign),
+    )
+
+
+@bp.get("/expert")
+@page_for("expert")
+def expert_home():
+    """Experts sign in already; their review pages come with the review work (issue 12)."""
+    return render("console/expert.html")
+
+
+def _submitted_by_route(campaign, routes) -> dict:
+    """Submissions per day, one line per route (`funnels.daily` at route level)."""
+    per_route = {r["label"]: daily(campaign, "route", r["route"]) for r in routes}
+    days = sorted({d["day"] for rows in per_route.values() for d in rows})
+    series = []
+    for label, rows in per_route.items():
+        by_day = {d["day"]: d["submitted"] for d in rows}
+        series.append({"name": label, "values": [by_day.get(day, 0) for day in days]})
+    return {"days": days, "series": series}
+
+
+def _entries_by(campaign, column, known) -> list[dict]:
+    rows = (
+        Entry.select(column.alias("key"), fn.COUNT(Entry.id).alias("n"))
+        .join(Unit, on=(Entry.unit == Unit.id))
+        .where((Entry.campaign == campaign) & (Entry.status != "draft"))
+        .group_by(column)
+        .order_by(fn.COUNT(Entry.id).desc())
+        .dicts()
+    )
+    names = {o.code: o.label for o in known or []}
+    return [{"name": names.get(r["key"], r["key"] or "未填写"), "count": r["n"]} for r in rows]
+
+
+def _live_notices(campaign) -> list[dict]:
+    rows = (
+        Notice.select()
+        .where((Notice.campaign == campaign) & (Notice.state != "draft"))
+        .order_by(Notice.id.desc())
+        .limit(5)
+    )
+    return [{"notice": n, "progress": outbox.progress(n.id)} for n in rows]

@@ -1,0 +1,111 @@
+"""Console routes × roles × objects, against a declared policy (DESIGN §3, T4).
+
+Roles: anonymous, a WeChat user outside every department, members of departments D and E,
+an expert, an organizer, an admin. "Not yours" answers 404 like "does not exist";
+anonymous GETs are sent to the login page (302).
+"""
+
+import pytest
+
+from campaign.sessions import issue_token
+from models import KitArchive, WechatUser
+from pages import websession
+from tasks.queue import redis_connection
+from tests.console.conftest import Browser
+
+OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
+ROLES = ("anonymous", "outsider", "dept_d", "dept_e", "expert", "organizer", "admin")
+
+
+def policy(ok_for, others=FORBIDDEN, anonymous=REDIRECT, **special):
+    row = {role: (OK if role in ok_for else others) for role in ROLES}
+    row["anonymous"] = anonymous
+    row["outsider"] = anonymous  # a WeChat user with no department is nobody to the console
+    row.update(special)
+    return row
+
+
+ORGANIZER = ("organizer", "admin")
+DEPARTMENT = ("dept_d", "dept_e")
+PAGES = [
+    ("/console/", policy(ORGANIZER)),
+    ("/console/entries", policy(ORGANIZER)),
+    ("/console/entries/{red}", policy(ORGANIZER)),
+    ("/console/entries/{red}/attachments/{photo}", policy(ORGANIZER)),
+    ("/console/units", policy(ORGANIZER)),
+    ("/console/departments", policy(ORGANIZER)),
+    ("/console/notices", policy(ORGANIZER)),
+    ("/console/notices/new", policy(ORGANIZER)),
+    ("/console/settings", policy(ORGANIZER)),
+    ("/console/audit", policy(ORGANIZER)),
+    ("/console/accounts", policy(("admin",))),
+    ("/console/jobs", policy(("admin",))),
+    ("/console/expert", policy(("expert", "admin"))),
+    ("/console/dept/", policy(DEPARTMENT)),
+    ("/console/dept/entries", policy(DEPARTMENT)),
+    ("/console/dept/export", policy(DEPARTMENT)),
+    ("/console/dept/kits/{kit_d}", policy(("dept_d",), dept_e=NOT_FOUND)),
+]
+ACTIONS = [
+    ("/console/dept/entries/{red}/endorse", policy(("dept_d",), dept_e=NOT_FOUND, anonymous=401)),
+    (  # no decision in the form: the organizer is past the door, the form is refused
+        "/console/entries/{red}/content-decision",
+        policy((), anonymous=401, organizer=422, admin=422),
+    ),
+    ("/console/accounts/{org_id}/disable", policy(("admin",), anonymous=401)),
+]
+
+
+@pytest.fixture
+def signed_in(app, world, make_account):
+    """A Browser per role, signed in the way the console does it."""
+    accounts = {
+        role: make_account(f"{role}-matrix", role) for role in ("expert", "organizer", "admin")
+    }
+    holders = {
+        **accounts,
+        "outsider": WechatUser.create(app="mp", openid="o-outsider"),
+        "dept_d": world["member_d"],
+        "dept_e": world["member_e"],
+    }
+    browsers = {}
+    for role in ROLES:
+        browser = Browser(app.test_client())
+        if role != "anonymous":
+            token, _ = issue_token(holders[role], lifetime=websession.ABSOLUTE)
+            redis_connection().set(websession._idle_key(token), "1", ex=600)
+            browser.client.set_cookie("console_session", token, path="/console")
+        browser.get("/console/dept/login")  # a page every role gets: its CSRF token
+        browsers[role] = browser
+    kit = KitArchive.create(
+        campaign=world["campaign"], department=world["dept_d"], requested_by="t", status="ready"
+    )
+    ids = {
+        "red": world["entries"]["red"].id,
+        "photo": world["photo"].id,
+        "kit_d": kit.id,
+        "org_id": accounts["organizer"].id,
+    }
+    return browsers, ids
+
+
+@pytest.mark.parametrize("path,expected", PAGES, ids=[p for p, _ in PAGES])
+def test_pages(signed_in, path, expected):
+    browsers, ids = signed_in
+    got = {}
+    for role in ROLES:
+        response = browsers[role].client.get(path.format(**ids))
+        got[role] = response.status_code
+        response.close()
+    assert got == expected
+
+
+@pytest.mark.parametrize("path,expected", ACTIONS, ids=[p for p, _ in ACTIONS])
+def test_actions(signed_in, path, expected):
+    browsers, ids = signed_in
+    got = {}
+    for role in ROLES:
+        response = browsers[role].post(path.format(**ids), htmx=True)
+        got[role] = response.status_code
+    # in ROLES' order, every refused role tries before the allowed one changes anything
+    assert got == expected

@@ -1,0 +1,85 @@
+"""`make screenshots`: the console's main pages at 1366×768, as PNGs for docs/console.md.
+
+Runs only with SCREENSHOTS=<folder> (the Makefile sets docs/console); the pages are filled
+with the same small world as the other console tests, plus a sent notice.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from models import ConsoleLoginCode, Notice
+from tests.notice_helpers import add_recipients, add_templates
+
+pytest_plugins = ("tests.notice_fixtures",)  # fast_outbox
+pytestmark = pytest.mark.browser
+
+FOLDER = os.environ.get("SCREENSHOTS")
+ORGANIZER_PAGES = (
+    ("01-login", "/console/login"),
+    ("03-dashboard", "/console/"),
+    ("04-entries", "/console/entries?q=党建"),
+    ("05-entry", "/console/entries/{red}"),
+    ("06-units", "/console/units"),
+    ("07-departments", "/console/departments"),
+    ("08-notice-new", "/console/notices/new"),
+    ("09-notice", "/console/notices/{notice}"),
+    ("10-notices", "/console/notices"),
+    ("11-audit", "/console/audit"),
+    ("12-accounts", "/console/accounts"),
+    ("13-jobs", "/console/jobs"),
+    ("16-settings", "/console/settings"),
+)
+
+
+@pytest.mark.skipif(not FOLDER, reason="set SCREENSHOTS=<folder> (or run `make screenshots`)")
+def test_screenshots(
+    chromium, page, live_server, world, make_account, wechat, settings, run_jobs, fast_outbox
+):
+    from playwright.sync_api import expect
+
+    folder = Path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    campaign = world["campaign"]
+    wxa, _ = add_templates(campaign, wechat, settings)
+    add_recipients(campaign, wechat, settings, 12)
+    make_account("admin1", "admin")
+    make_account("org1", "organizer")
+    make_account("expert1", "expert")
+
+    page.goto("/console/login")
+    page.screenshot(path=folder / "01-login.png")
+    page.get_by_label("用户名").fill("admin1")
+    page.get_by_label("密码").fill("console-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
+    page.goto("/console/notices/new")
+    page.get_by_label("通知标题（仅内部识别）").fill("截止前一周提醒")
+    page.get_by_label("消息模板").select_option(str(wxa.id))
+    page.get_by_label("温馨提示").fill("请尽快提交案例")
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_url(re.compile(r"/console/notices/\d+$"))
+    page.get_by_role("button", name="发送").click()
+    run_jobs()
+    ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id}
+    for name, path in ORGANIZER_PAGES[1:]:
+        page.goto(path.format(**ids))
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(600)  # ECharts' entry animation
+        page.screenshot(path=folder / f"{name}.png")
+    page.get_by_role("button", name="退出", exact=True).click()
+
+    page.goto("/console/dept/login")
+    expect(page.get_by_role("img", name="登录二维码")).to_be_visible()
+    page.screenshot(path=folder / "02-dept-login.png")
+    code = ConsoleLoginCode.get()
+    wechat.actions.scan(settings.mp.appid, "o-member-d", ticket=code.ticket, wait=True)
+    run_jobs()
+    page.wait_for_url("**/console/dept/", timeout=15_000)
+    page.wait_for_timeout(600)
+    page.screenshot(path=folder / "14-dept-home.png")
+    page.goto("/console/dept/entries")
+    page.screenshot(path=folder / "15-dept-entries.png")
+    assert page.traffic.foreign() == []
