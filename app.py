@@ -24,9 +24,12 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
+from api.org import publications as org_publications
+from api.public import publications as public_publications
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
+from pages import publication as publication_pages
 
 BLUEPRINTS = (
     errors.bp,
@@ -50,6 +53,9 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    org_publications.bp,
+    public_publications.bp,
+    publication_pages.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -9,6 +9,7 @@ from api.security import current_user, login_required
 from campaign import entries as rules
 from campaign import status
 from campaign.clock import iso_local
+from campaign.publication.consent import consent_value
 from campaign.users import same_person
 from models import Entry
 from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
@@ -83,7 +84,12 @@ def submit_entry(entry_id: int):
     entry = owned_entry(entry_id)
     data = request.get_json(silent=True) or {}
     try:
-        entry = rules.submit(entry, f"user:{current_user().id}", _late_code(data))
+        entry = rules.submit(
+            entry,
+            f"user:{current_user().id}",
+            _late_code(data),
+            consent_value(data.get("publish_name")),
+        )
     except rules.SubmissionInvalid as invalid:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
     except status.IllegalTransition as illegal:
@@ -155,5 +161,6 @@ def entry_payload(entry: Entry) -> dict:
         created_at=iso_local(entry.created_at, tz),
         updated_at=iso_local(entry.updated_at, tz),
         submitted_at=iso_local(entry.submitted_at, tz),
+        publish_name=entry.name_consent,
     )
     return payload
