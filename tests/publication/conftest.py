@@ -46,6 +46,16 @@ class Seeder:
         return Entry.get_by_id(entry.id)
 
 
+@pytest.fixture(autouse=True)
+def fresh_publication_cache():
+    """Redis is emptied after every test; this process's copy of the cache must go too (in
+    production a process notices an emptied Redis within `CHECK_EVERY` seconds)."""
+    from tasks import publication_cache
+
+    publication_cache.invalidate()
+    yield
+
+
 @pytest.fixture
 def seed(open_window):
     return Seeder(open_window)
