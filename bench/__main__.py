@@ -1,8 +1,9 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
 from bench import callback, funnel, notices, qr
+from bench import publication as publication_bench
 
-BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main)
+BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main, publication_bench.main)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from PIL import Image, ImageDraw
 from redis import RedisError
 
-from api.public.cached import cached_response
+from api.public.cached import CachedPaths, cached_response
 from campaign.definition import current_campaign
 from campaign.publication import lists, objections, public
 from campaign.publication.window import window_state
@@ -28,6 +28,8 @@ from tasks.queue import redis_connection
 from wechat.cjkfont import FontMissing, pillow_font
 
 bp = Blueprint("publication_pages", __name__, template_folder="templates")
+# The hot paths (/p/, /p/<id>, /api/v1/publications/…) answer from memory before routing.
+bp.record_once(lambda state: setattr(state.app, "wsgi_app", CachedPaths(state.app.wsgi_app)))
 
 HTML = "text/html; charset=utf-8"
 SHARE_SIZE = 600

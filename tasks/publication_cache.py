@@ -11,6 +11,7 @@ rebuilt. A random token, not a counter: a Redis restarted empty can never bring 
 generation some process still holds in memory. Without Redis, responses are built each time.
 """
 
+import gzip
 import hashlib
 import logging
 import secrets
@@ -29,7 +30,8 @@ GENERATION = "publication:generation"
 ENTRY = "publication:cache:{generation}:{key}"
 CHECK_EVERY = 1.0
 KEEP_SECONDS = 24 * 3600
-HEADER = struct.Struct(">d")
+HEADER = struct.Struct(">dI")
+COMPRESS_ABOVE = 1024  # bytes; the gzip copy of anything smaller is not worth keeping
 
 
 class Cached(NamedTuple):
@@ -38,6 +40,14 @@ class Cached(NamedTuple):
     mimetype: str
     expires: float  # epoch seconds after which it must be rebuilt
     status: int = 200
+    gzipped: bytes = b""  # the body gzip-compressed once (WeChat's browser accepts gzip)
+
+
+def make(body: bytes, mimetype: str, expires: float, status: int) -> Cached:
+    """A response to keep: its ETag and, for larger text bodies, its gzip copy."""
+    compress = len(body) > COMPRESS_ABOVE and not mimetype.startswith("image/")
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if compress else b""
+    return Cached(body, etag_of(body), mimetype, expires, status, gzipped)
 
 
 _local: dict[str, Cached] = {}
@@ -86,8 +96,7 @@ def fetch(key: str, build: Callable[[], tuple[bytes, str, float, int]]) -> Cache
     try:
         generation = _current_generation()
     except RedisError:
-        body, mimetype, expires, status = build()
-        return Cached(body, etag_of(body), mimetype, expires, status)
+        return make(*build())
     hit = _local.get(key)
     if hit is not None and hit.expires > wall:
         return hit
@@ -99,21 +108,32 @@ def fetch(key: str, build: Callable[[], tuple[bytes, str, float, int]]) -> Cache
         if cached.expires > wall:
             _local[key] = cached
             return cached
-    body, mimetype, expires, status = build()
-    cached = Cached(body, etag_of(body), mimetype, expires, status)
-    keep = max(1, min(KEEP_SECONDS, int(expires - wall)))
+    cached = make(*build())
+    keep = max(1, min(KEEP_SECONDS, int(cached.expires - wall)))
     redis.set(name, _encode(cached), ex=keep)
     if generation == _generation:  # not invalidated while building
         _local[key] = cached
     return cached
 
 
+def peek(key: str) -> Cached | None:
+    """This process's live copy of `key`, or None: never builds, never reads the database (the
+    generation check is at most one Redis GET per CHECK_EVERY seconds)."""
+    try:
+        _current_generation()
+    except RedisError:
+        return None
+    hit = _local.get(key)
+    return hit if hit is not None and hit.expires > time.time() else None
+
+
 def _encode(cached: Cached) -> bytes:
     head = f"{cached.status}\n{cached.etag}\n{cached.mimetype}\n".encode()
-    return HEADER.pack(cached.expires) + head + cached.body
+    return HEADER.pack(cached.expires, len(cached.body)) + head + cached.body + cached.gzipped
 
 
 def _decode(raw: bytes) -> Cached:
-    (expires,) = HEADER.unpack_from(raw)
-    status, etag, mimetype, body = raw[HEADER.size :].split(b"\n", 3)
-    return Cached(body, etag.decode(), mimetype.decode(), expires, int(status))
+    expires, size = HEADER.unpack_from(raw)
+    status, etag, mimetype, rest = raw[HEADER.size :].split(b"\n", 3)
+    body, gzipped = rest[:size], rest[size:]
+    return Cached(body, etag.decode(), mimetype.decode(), expires, int(status), gzipped)

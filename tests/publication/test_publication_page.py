@@ -117,3 +117,24 @@ def test_nothing_published_yet(client, campaign):
     assert missing.status_code == 404
     assert missing.get_json()["error"]["code"] == "no_publication"
     assert client.get("/api/v1/publications/12345").status_code == 404
+
+
+def test_gzip_head_and_the_in_memory_path_answer_like_flask(seed, organizer, client):
+    import gzip
+
+    seed.entry()
+    publish(organizer, **PAST)
+    built = client.get("/p/")  # built by Flask, then kept in memory
+    zipped = client.get("/p/", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == built.data
+    assert zipped.headers["ETag"] != built.headers["ETag"]
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    again = client.get("/p/", headers={"If-None-Match": built.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["X-Request-Id"]
+    head = client.head("/p/")
+    assert head.status_code == 200 and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(built.data)
+    json_again = client.get("/api/v1/publications/current")
+    assert json_again.get_json()["items"][0]["no"] == 1
+    assert client.get("/p/?x=1").status_code == 200  # a query string goes through Flask
