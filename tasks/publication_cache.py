@@ -31,6 +31,7 @@ ENTRY = "publication:cache:{generation}:{key}"
 CHECK_EVERY = 1.0
 KEEP_SECONDS = 24 * 3600
 HEADER = struct.Struct(">dI")
+MAX_LOCAL = 1000  # responses kept per process (a few per published version in practice)
 COMPRESS_ABOVE = 1024  # bytes; the gzip copy of anything smaller is not worth keeping
 
 
@@ -109,6 +110,10 @@ def fetch(key: str, build: Callable[[], tuple[bytes, str, float, int]]) -> Cache
             _local[key] = cached
             return cached
     cached = make(*build())
+    if cached.status != 200 and not key.endswith(":current"):
+        return cached  # a made-up id is answered, never kept: ids cannot fill the memory
+    if len(_local) >= MAX_LOCAL:
+        _local.clear()
     keep = max(1, min(KEEP_SECONDS, int(cached.expires - wall)))
     redis.set(name, _encode(cached), ex=keep)
     if generation == _generation:  # not invalidated while building

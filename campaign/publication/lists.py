@@ -11,6 +11,8 @@ refused while any objection to the list is open.
 
 import datetime
 
+from peewee import IntegrityError
+
 from campaign import status
 from campaign.audit import record
 from campaign.clock import to_local
@@ -273,14 +275,18 @@ def _create(campaign, settings, lines, before, reason, actor, action) -> Publica
             )
             if not moved:
                 raise PublicationRefused("not_latest", "名单已被他人更新，请刷新后重试")
-        publication = Publication.create(
-            campaign=campaign,
-            version=before.version + 1 if before else 1,
-            reason=reason,
-            previous=before,
-            published_by=actor,
-            **settings,
-        )
+        try:
+            with db.atomic():
+                publication = Publication.create(
+                    campaign=campaign,
+                    version=before.version + 1 if before else 1,
+                    reason=reason,
+                    previous=before,
+                    published_by=actor,
+                    **settings,
+                )
+        except IntegrityError:  # the same version published at the same moment by someone else
+            raise PublicationRefused("not_latest", "名单已被他人更新，请刷新后重试") from None
         PublicationItem.insert_many(
             [{**line, "publication": publication.id} for line in lines]
         ).execute()

@@ -117,6 +117,10 @@ def test_nothing_published_yet(client, campaign):
     assert missing.status_code == 404
     assert missing.get_json()["error"]["code"] == "no_publication"
     assert client.get("/api/v1/publications/12345").status_code == 404
+    from tasks import publication_cache
+
+    assert publication_cache.peek("json:current") is not None  # "nothing yet" is kept
+    assert publication_cache.peek("json:12345") is None  # made-up ids are never kept
 
 
 def test_gzip_head_and_the_in_memory_path_answer_like_flask(seed, organizer, client):
