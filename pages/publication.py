@@ -14,17 +14,15 @@ import textwrap
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 from PIL import Image, ImageDraw
-from redis import RedisError
 
 from api.public.cached import CachedPaths, cached_response
+from api.public.limits import objection_allowed
 from campaign.definition import current_campaign
 from campaign.publication import lists, objections, public
 from campaign.publication.window import window_state
 from models import Publication
 from storage import get_storage
 from tasks import publication_cache
-from tasks.form_limit import FixedWindow
-from tasks.queue import redis_connection
 from wechat.cjkfont import FontMissing, pillow_font
 
 bp = Blueprint("publication_pages", __name__, template_folder="templates")
@@ -33,8 +31,6 @@ bp.record_once(lambda state: setattr(state.app, "wsgi_app", CachedPaths(state.ap
 
 HTML = "text/html; charset=utf-8"
 SHARE_SIZE = 600
-LIMITS = (("ip", 5, 600), ("phone", 3, 86400))  # per client address: 5 per 10 min; phone: 3/day
-TRUSTED_PROXIES = ("127.0.0.1", "::1")
 
 
 @bp.get("/p/")
@@ -139,7 +135,7 @@ def file_objection(publication_id: int):
         return refusal
     form = {name: request.form.get(name, "") for name in
             ("filer_kind", "item", "unit_name", "name", "phone", "content")}  # fmt: skip
-    if not _allowed(form["phone"]):
+    if not objection_allowed(form["phone"]):
         return _message("操作过于频繁", "提交次数过多，请稍后再试，或通过电话、信函反映。", 429)
     upload = request.files.get("letter")
     letter = upload.stream if upload and upload.filename else None
@@ -197,27 +193,3 @@ def _message(title: str, message: str, status: int, publication=None):
     response = current_app.response_class(html, status=status, mimetype=HTML)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _client_address() -> str:
-    """The peer, or nginx's X-Forwarded-For (which it overwrites) when nginx is the peer."""
-    peer = request.remote_addr or ""
-    if peer in TRUSTED_PROXIES:
-        return request.headers.get("X-Forwarded-For", peer).split(",")[0].strip()
-    return peer
-
-
-def _allowed(phone: str) -> bool:
-    """Within the limits for this address and phone; open when Redis is down (the form is
-    still real-name and every objection is read by a person)."""
-    try:
-        redis = redis_connection()
-        keys = {"ip": _client_address(), "phone": phone.strip()[:32]}
-        for name, limit, seconds in LIMITS:
-            if keys[name] and not FixedWindow(redis, f"objection:{name}", limit, seconds).allow(
-                keys[name]
-            ):
-                return False
-    except RedisError:
-        return True
-    return True

@@ -142,3 +142,20 @@ def test_tickets_move_only_along_their_states(seed, organizer):
     assert withdrawn["state"] == "withdrawn" and withdrawn["handler"] == "纪检组 王某"
     actions = [a.action for a in AuditLog.select().order_by(AuditLog.id)]
     assert actions[-3:] == ["objection.file", "objection.verifying", "objection.withdrawn"]
+
+
+def test_the_mini_program_files_through_the_json_api(seed, organizer, client):
+    seed.entry()
+    published = publish(organizer, **now_open())
+    path = f"/api/v1/publications/{published['id']}/objections"
+    bad = client.post(path, json={"filer_kind": "anonymous", "content": ""})
+    assert bad.status_code == 422
+    assert {f["field"] for f in bad.get_json()["error"]["fields"]} == {"filer_kind", "content"}
+    filed = client.post(path, json={**PERSON, "item": 1})
+    assert filed.status_code == 201 and filed.get_json()["state"] == "received"
+    assert "phone" not in filed.get_json()
+    assert Objection.get_by_id(filed.get_json()["id"]).received_via == "h5"
+    answers = [client.post(path, json={**PERSON, "phone": f"1380000{n:04d}"}).status_code
+               for n in range(5)]  # fmt: skip
+    assert answers == [201] * 3 + [429] * 2  # the address's 5 per 10 minutes, shared with H5
+    assert client.post("/api/v1/publications/999999/objections", json=PERSON).status_code == 404
