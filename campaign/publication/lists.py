@@ -85,9 +85,10 @@ def candidates(campaign, kind: str, withheld_label: str = DEFAULT_WITHHELD) -> l
         .order_by(Entry.id)
     )
     awards = _awards([entry.id for entry in entries]) if kind == FINAL else {}
-    lines = [_line(campaign, entry, awards.get(entry.id, entry.track), withheld_label)
+    labels = _labels(campaign)
+    lines = [_line(labels, entry, awards.get(entry.id, entry.track), withheld_label)
              for entry in entries]  # fmt: skip
-    return _numbered(campaign, lines)
+    return _numbered(labels, lines)
 
 
 def _awards(entry_ids: list[int]) -> dict[int, str]:
@@ -100,7 +101,7 @@ def _awards(entry_ids: list[int]) -> dict[int, str]:
     return {row.entry_id: row.award for row in rows}
 
 
-def _line(campaign, entry: Entry, award: str, withheld_label: str) -> dict:
+def _line(labels: dict, entry: Entry, award: str, withheld_label: str) -> dict:
     unit, withheld = shown_unit(entry, withheld_label)
     return {
         "entry": entry.id,
@@ -108,24 +109,25 @@ def _line(campaign, entry: Entry, award: str, withheld_label: str) -> dict:
         "unit": unit,
         "unit_withheld": withheld,
         "domain": entry.domain,
-        "domain_label": _labels(campaign, "domain").get(entry.domain, entry.domain),
+        "domain_label": labels["domain"].get(entry.domain, entry.domain),
         "region": entry.unit.region,
         "award": award,
-        "award_label": _labels(campaign, "track").get(award, award),
+        "award_label": labels["track"].get(award, award),
     }
 
 
-def _labels(campaign, kind: str) -> dict[str, str]:
-    cache = campaign.__dict__.setdefault("_publication_labels", {})
-    if kind not in cache:
-        cache[kind] = {option.code: option.label for option in options(campaign, kind)}
-    return cache[kind]
+def _labels(campaign) -> dict[str, dict[str, str]]:
+    """Code → label of the campaign's domains and tracks (awards), in the campaign's order."""
+    return {
+        kind: {option.code: option.label for option in options(campaign, kind)}
+        for kind in ("domain", "track")
+    }
 
 
-def _numbered(campaign, lines: list[dict]) -> list[dict]:
+def _numbered(labels: dict, lines: list[dict]) -> list[dict]:
     """Grouped by award (brand first), then domain in the campaign's order, then entry id."""
-    domains = list(_labels(campaign, "domain"))
-    awards = list(_labels(campaign, "track")) or list(AWARDS)
+    domains = list(labels["domain"])
+    awards = list(labels["track"]) or list(AWARDS)
 
     def key(line):
         award = awards.index(line["award"]) if line["award"] in awards else len(awards)
@@ -414,16 +416,17 @@ def republish(publication: Publication, data: dict, actor: str, now=None) -> Pub
     if not additions and not dropped:
         raise PublicationRefused("nothing_changed", "名单没有变化：没有成立的异议，也没有递补案例")
     target = SOURCE_STATUS[publication.kind]
+    labels = _labels(campaign)
     with db.atomic():
         lines = list(kept)
         for entry, award in additions:
             if entry.status != target:
                 status.move(entry, target, actor, f"递补：{reason.strip()}")
-            lines.append(_line(campaign, entry, award, settings["withheld_label"]))
+            lines.append(_line(labels, entry, award, settings["withheld_label"]))
         new = _create(
             campaign,
             settings,
-            _numbered(campaign, lines),
+            _numbered(labels, lines),
             publication,
             reason.strip(),
             actor,
