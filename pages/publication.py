@@ -155,6 +155,13 @@ def file_objection(publication_id: int):
     )
 
 
+@bp.errorhandler(413)
+def _too_large(_error):
+    """The form's letter is over the request cap: a page saying so, not a JSON error."""
+    advice = "上传的材料超过 2MB，请压缩或拍照后重新提交，也可通过信函反映。"
+    return _message("文件过大", advice, 413)
+
+
 def _closed(publication: Publication | None):
     if publication is None:
         return _message("名单公示", "名单不存在。", 404)

@@ -159,3 +159,22 @@ def test_the_mini_program_files_through_the_json_api(seed, organizer, client):
                for n in range(5)]  # fmt: skip
     assert answers == [201] * 3 + [429] * 2  # the address's 5 per 10 minutes, shared with H5
     assert client.post("/api/v1/publications/999999/objections", json=PERSON).status_code == 404
+
+
+def test_an_oversized_letter_gets_a_page_not_a_json_error(seed, organizer, client):
+    seed.entry()
+    published = publish(organizer, **now_open())
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    big = FileStorage(io.BytesIO(PDF + b"0" * (3 * 1024 * 1024)), "l.pdf", "letter")
+    fields = {**PERSON, "filer_kind": "unit", "unit_name": "某单位", "letter": big}
+    boundary, body = encode_multipart(fields)  # bytes: the client's spooled file is never left open
+    response = client.post(
+        f"/p/{published['id']}/objection",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "超过 2MB" in response.get_data(as_text=True)
+    assert Objection.select().count() == 0
