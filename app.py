@@ -19,11 +19,14 @@ from api.org import (
     templates,
 )
 from api.org import entries as org_entries
+from api.org import publications as org_publications
+from api.public import publications as public_publications
 from api.unit import attachments, auth, entries, subscriptions, text, touches, units
 from api.unit import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
+from pages import publication as publication_pages
 from pages.console import site as console_site
 
 BLUEPRINTS = (
@@ -59,6 +62,9 @@ BLUEPRINTS = (
     media.bp,
     api_docs.bp,
     console_site.bp,
+    org_publications.bp,
+    public_publications.bp,
+    publication_pages.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -17,6 +17,7 @@ from peewee import (
     BooleanField,
     CharField,
     DatabaseProxy,
+    DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -358,6 +359,7 @@ class Entry(BaseModel):
     content_check = CharField(max_length=16, default="unchecked")
     duplicate_group = CharField(max_length=32, null=True)
     fingerprint = JSONField(null=True)
+    name_consent = BooleanField(null=True)  # may the unit's name be published? None: not asked
     version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -653,6 +655,81 @@ class DepartmentAccount(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+# --- Publication and 公示 (issue 13) ---
+
+
+class Publication(BaseModel):
+    """One version of a public list (初选名单 or 入选名单), its items frozen at publish time.
+
+    A 递补 publishes the next version; the one before stays viewable as `superseded`.
+    `starts_on`/`ends_on` are the 公示 window's dates in the campaign's time zone."""
+
+    campaign = ForeignKeyField(Campaign, backref="publications", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # shortlist | final
+    version = IntegerField(default=1)
+    state = CharField(max_length=16, default="open")  # open | finalized | superseded
+    title = CharField(max_length=200)
+    intro = TextField(default="")
+    contact_text = TextField(default="")
+    withheld_label = CharField(max_length=64, default="名称不予公开")
+    starts_on = DateField()
+    ends_on = DateField()
+    reason = TextField(default="")
+    previous = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    published_by = CharField(max_length=64)
+    published_at = DateTimeField(default=utcnow)
+    finalized_by = CharField(max_length=64, null=True)
+    finalized_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("campaign", "kind", "version"), True),)
+
+
+class PublicationItem(BaseModel):
+    """A frozen line of a published list: what the public saw, whatever the entry became."""
+
+    publication = ForeignKeyField(Publication, backref="items", on_delete="CASCADE")
+    entry = ForeignKeyField(Entry, null=True, on_delete="SET NULL")
+    position = IntegerField()
+    title = CharField(max_length=200)
+    unit = CharField(max_length=200)
+    unit_withheld = BooleanField(default=False)
+    domain = CharField(max_length=32)
+    domain_label = CharField(max_length=100)
+    region = CharField(max_length=64)
+    award = CharField(max_length=16)  # brand | case
+    award_label = CharField(max_length=100)
+
+    class Meta:
+        indexes = ((("publication", "position"), True),)
+
+
+class Objection(BaseModel):
+    """A real-name objection to a published list, handled as a ticket."""
+
+    publication = ForeignKeyField(Publication, backref="objections", on_delete="CASCADE")
+    entry = ForeignKeyField(Entry, null=True, on_delete="SET NULL")
+    filer_kind = CharField(max_length=16)  # person | unit | anonymous
+    name = CharField(max_length=100, default="")
+    phone = CharField(max_length=32, default="")
+    unit_name = CharField(max_length=200, default="")
+    content = TextField()
+    received_via = CharField(max_length=8)  # h5 | phone | letter | visit
+    postmark_on = DateField(null=True)
+    letter_key = CharField(max_length=255, null=True)
+    letter_mime = CharField(max_length=64, default="")
+    timely = BooleanField(default=True)
+    state = CharField(max_length=16, default="received")
+    handler = CharField(max_length=64, null=True)
+    reply = TextField(default="")
+    replied_at = DateTimeField(null=True)
+    entered_by = CharField(max_length=64, default="")
+    received_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("publication", "state"), False),)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -688,6 +765,9 @@ MODELS = [
     AuditLog,
     ConsoleLoginCode,
     DepartmentAccount,
+    Publication,
+    PublicationItem,
+    Objection,
 ]
 
 

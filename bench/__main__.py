@@ -1,8 +1,16 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
 from bench import callback, console, funnel, notices, qr
+from bench import publication as publication_bench
 
-BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main, console.main)
+BENCHMARKS = (
+    callback.main,
+    notices.main,
+    qr.main,
+    funnel.main,
+    console.main,
+    publication_bench.main,
+)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ create the WeChat identity a real login would have created.
 
 from campaign.accounts import create_account
 from campaign.sessions import issue_token
-from models import Entry, Unit, WechatUser
+from models import Attachment, Entry, Unit, WechatUser
 
 PASSWORD = "correct horse battery"
 
@@ -104,3 +104,15 @@ def other_campaign(campaign, slug: str = "other-2022"):
 
     fields = {f.name: getattr(campaign, f.name) for f in Campaign._meta.sorted_fields}
     return Campaign.create(**{**fields, "id": None, "slug": slug, "is_current": False})
+
+
+def new_entry(caller, **fields) -> dict:
+    """A draft created through `POST /api/v1/entries`."""
+    response = caller.post("/api/v1/entries", json=fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def add_evidence(entry_id: int) -> None:
+    """One photo row, so the evidence rule of submit is met without an upload."""
+    Attachment.create(entry=entry_id, kind="photo", storage_key="x", mime="image/jpeg", size=1)

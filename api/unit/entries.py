@@ -9,6 +9,7 @@ from api.security import current_user, login_required
 from campaign.clock import iso_local
 from campaign.entries import operations as rules
 from campaign.entries import status
+from campaign.publication.consent import consent_value
 from campaign.users import same_person
 from models import Entry
 from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
@@ -77,7 +78,12 @@ def submit_entry(entry_id: int):
     entry = owned_entry(entry_id)
     data = request.get_json(silent=True) or {}
     try:
-        entry = rules.submit(entry, f"user:{current_user().id}", _late_code(data))
+        entry = rules.submit(
+            entry,
+            f"user:{current_user().id}",
+            _late_code(data),
+            consent_value(data.get("publish_name")),
+        )
     except status.IllegalTransition as illegal:
         raise ApiError(409, "already_submitted", "该案例已提交") from illegal
     enqueue_content_check(entry.id)
@@ -145,5 +151,6 @@ def entry_payload(entry: Entry) -> dict:
         created_at=iso_local(entry.created_at, tz),
         updated_at=iso_local(entry.updated_at, tz),
         submitted_at=iso_local(entry.submitted_at, tz),
+        publish_name=entry.name_consent,
     )
     return payload

@@ -231,8 +231,11 @@ def _check_unit(unit: Unit) -> list[dict]:
     return [problem("unit", "unit_incomplete", missing=missing)] if missing else []
 
 
-def submit(entry: Entry, actor: str, late_code: str | None = None) -> Entry:
-    """Submit (or re-submit) an entry, or raise Invalid / IllegalTransition."""
+def submit(
+    entry: Entry, actor: str, late_code: str | None = None, name_consent: bool | None = None
+) -> Entry:
+    """Submit (or re-submit) an entry, or raise Invalid / IllegalTransition.
+    `name_consent` is the unit's answer to "may a public list show our name?" (None: kept)."""
     if entry.status not in SUBMITTABLE:
         raise status.IllegalTransition(entry.id, entry.status, status.SUBMITTED)
     now = utcnow()
@@ -243,8 +246,15 @@ def submit(entry: Entry, actor: str, late_code: str | None = None) -> Entry:
         if now >= deadline(entry.campaign):
             _spend_late_code(entry, late_code, now)
         note = f"late code {late_code}" if now >= deadline(entry.campaign) else ""
+        consent = {} if name_consent is None else {"name_consent": name_consent}
         return status.move(
-            entry, status.SUBMITTED, actor, note, submitted_at=now, content_check="pending"
+            entry,
+            status.SUBMITTED,
+            actor,
+            note,
+            submitted_at=now,
+            content_check="pending",
+            **consent,
         )
 
 

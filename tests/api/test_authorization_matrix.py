@@ -94,6 +94,11 @@ POLICY = [
     ("get", "/api/v1/org/entries", None, ORGANIZER),
     ("get", "/api/v1/org/duplicates", None, ORGANIZER),
     ("post", f"/api/v1/org/entries/{E}/content-decision", {"decision": "release"}, ORGANIZER),
+    # --- publication (issue 13) ---
+    ("get", "/api/v1/org/publications", None, ORGANIZER),
+    ("get", "/api/v1/org/publications/preview?kind=final", None, ORGANIZER),
+    ("post", "/api/v1/org/publications", {"kind": "final"}, ORGANIZER),
+    ("put", f"/api/v1/org/publications/consents/{E}", {"granted": True}, ORGANIZER),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e", "organizer", "expert")
 
@@ -135,3 +140,42 @@ def test_lists_only_show_what_is_yours(client, world):
     other_department = world["tokens"]["dept_e"]
     listed = call(client, other_department, "get", "/api/v1/dept/entries", None).get_json()
     assert listed == {"items": []}
+
+
+def test_publication_endpoints_are_for_organizers_only(client, world):
+    """A unit or department never reaches a publication or its objections (issue 13)."""
+    from campaign.entries import status
+    from campaign.publication import lists, objections
+    from models import Decision, Publication
+
+    entry = world["entry"]
+    for target in (status.UNDER_REVIEW, status.SHORTLISTED, status.AWARDED):
+        status.move(entry, target, "test")
+    Decision.create(entry=entry, award="case", state="applied", decided_by="test")
+    publication = lists.publish(entry.campaign, {"kind": "final", "starts_on": "2021-09-30"}, "t")
+    objection = objections.file_objection(
+        Publication.get_by_id(publication.id),
+        {"name": "张三", "phone": "13900001111", "content": "异议"},
+        "phone",
+        "test",
+    )
+    p, o = publication.id, objection.id
+    calls = [
+        ("get", f"/api/v1/org/publications/{p}", None),
+        ("put", f"/api/v1/org/publications/{p}/window", {"ends_on": "2021-10-20"}),
+        ("get", f"/api/v1/org/publications/{p}/objections", None),
+        ("post", f"/api/v1/org/publications/{p}/objections", {"received_via": "visit"}),
+        ("post", f"/api/v1/org/publications/objections/{o}/handle", {"to": "verifying"}),
+        ("get", f"/api/v1/org/publications/objections/{o}/letter", None),
+        ("post", f"/api/v1/org/publications/{p}/republish", {"reason": "x"}),
+        ("post", f"/api/v1/org/publications/{p}/finalize", None),
+    ]
+    for method, path, body in calls:
+        for role in ROLES:
+            got = call(client, world["tokens"][role], method, path, body).status_code
+            want = ORGANIZER.get(role, NOT_FOUND)
+            if want == OK:
+                assert got not in (401, 403), f"{role} {method} {path}: {got}"
+            else:
+                assert got == want, f"{role} {method} {path}: {got}, expected {want}"
+    assert Publication.get_by_id(p).state == "open"  # finalize refused: objection verifying

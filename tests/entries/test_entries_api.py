@@ -5,7 +5,6 @@ import datetime
 import pytest
 
 from models import (
-    Attachment,
     AuditLog,
     Campaign,
     Channel,
@@ -16,22 +15,20 @@ from models import (
     StatusChange,
     utcnow,
 )
-from tests.factories import COMPLETE, UNIT, WechatCaller, registered_unit, zi
+from tests.factories import (
+    COMPLETE,
+    UNIT,
+    WechatCaller,
+    add_evidence,
+    new_entry,
+    registered_unit,
+    zi,
+)
 
 
 @pytest.fixture
 def unit(client, open_window):
     return registered_unit(client)
-
-
-def new_entry(caller, **fields) -> dict:
-    response = caller.post("/api/v1/entries", json=fields)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def add_evidence(entry_id: int) -> None:
-    Attachment.create(entry=entry_id, kind="photo", storage_key="x", mime="image/jpeg", size=1)
 
 
 def codes(response) -> set:

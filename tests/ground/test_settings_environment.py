@@ -34,8 +34,12 @@ def names_read(path: Path) -> set[str]:
 
 
 def _is_environ(node) -> bool:
-    return isinstance(node, (ast.Attribute, ast.Name)) and (
-        getattr(node, "attr", None) == "environ" or getattr(node, "id", None) == "environ"
+    """`os.environ` (a WSGI `environ` dict is the request's, not the process's)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
     )
 
 
@@ -84,5 +88,6 @@ def test_the_scan_finds_a_stray_read(tmp_path):
     stray = tmp_path / "stray.py"
     stray.write_text(
         'import os\nA = os.environ.get("STRAY_SETTING")\nB = os.environ["OTHER_ONE"]\n'
+        'def app(environ, start):\n    return environ.get("REQUEST_METHOD")\n'
     )
     assert names_read(stray) == {"STRAY_SETTING", "OTHER_ONE"}

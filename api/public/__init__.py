@@ -1,0 +1,1 @@
+"""Public JSON endpoints, no sign-in (/api/v1/publications/…)."""
