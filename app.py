@@ -24,9 +24,13 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
+from api.org import exchange as org_exchange
+from api.org import redeem as org_redeem
+from api.unit import exchange as unit_exchange
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
+from pages import tickets as ticket_pages
 
 BLUEPRINTS = (
     errors.bp,
@@ -50,6 +54,10 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    org_redeem.bp,
+    org_exchange.bp,
+    unit_exchange.bp,
+    ticket_pages.bp,
     db_commands,
     campaign_commands,
     account_commands,
