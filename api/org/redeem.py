@@ -26,10 +26,11 @@ KIND_ACTIONS = {"ticket": "签到", "mailin": "签收"}
 @bp.post("/redeem")
 @role_required("organizer")
 def redeem_one():
-    scan, problems = check_scan(json_object())
+    campaign = open_campaign()
+    scan, problems = check_scan(json_object(), campaign.timezone)
     if problems:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
-    result = answer(scan)
+    result = answer(scan, campaign.id)
     if result["status"] == engine.REDEEMED:
         return jsonify(result)
     if result["status"] == engine.ALREADY_REDEEMED:
@@ -46,23 +47,23 @@ def redeem_batch():
     if not isinstance(scans, list) or not 1 <= len(scans) <= MAX_BATCH:
         field = {"field": "scans", "code": "invalid_type", "min": 1, "max": MAX_BATCH}
         raise ApiError(422, "validation_failed", f"请提交 1–{MAX_BATCH} 条扫码记录", [field])
+    campaign = open_campaign()
     results = []
     for raw in scans:
-        scan, problems = check_scan(raw)
+        scan, problems = check_scan(raw, campaign.timezone)
         if problems:
             message = "扫码记录格式不正确"
             error = {"code": "validation_failed", "message": message, "fields": problems}
             results.append({"status": "error", "nonce": _nonce_of(raw), "error": error})
         else:
-            results.append({**answer(scan), "nonce": scan["nonce"]})
+            results.append({**answer(scan, campaign.id), "nonce": scan["nonce"]})
     return jsonify(results=results)
 
 
-def check_scan(data) -> tuple[dict, list]:
+def check_scan(data, timezone: str) -> tuple[dict, list]:
     """A clean scan `{code, nonce, datetime, force}` and every problem with it."""
     if not isinstance(data, dict):
         return {}, [{"field": "scan", "code": "invalid_type", "message": "格式不正确"}]
-    campaign = open_campaign()
     problems = []
     for name, most in (("code", engine.MAX_CODE), ("nonce", 64)):
         value = data.get(name)
@@ -70,7 +71,7 @@ def check_scan(data) -> tuple[dict, list]:
             problems.append({"field": name, "code": "required", "message": "此项为必填项"})
     moment = None
     if data.get("datetime") is not None:
-        moment = parse_moment(data["datetime"], campaign.timezone)
+        moment = parse_moment(data["datetime"], timezone)
         if moment is None:
             message = "时间格式不正确"
             problems.append({"field": "datetime", "code": "invalid_datetime", "message": message})
@@ -81,9 +82,8 @@ def check_scan(data) -> tuple[dict, list]:
     return {**scan, "force": force}, problems
 
 
-def answer(scan: dict) -> dict:
+def answer(scan: dict, campaign_id: int) -> dict:
     """One scan through the engine, as a result: `status` redeemed | already_redeemed | error."""
-    campaign = open_campaign()
     try:
         outcome = engine.redeem(
             scan["code"],
@@ -91,7 +91,7 @@ def answer(scan: dict) -> dict:
             scan["datetime"],
             console_actor(),
             scan["force"],
-            campaign_id=campaign.id,
+            campaign_id=campaign_id,
             actor_name=current_account().display_name,
         )
     except engine.UnknownCode:

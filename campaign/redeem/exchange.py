@@ -349,22 +349,37 @@ TICKET_REFUSALS = {
 
 
 def ticket_target(code: str) -> Target | None:
-    """The scan engine's resolver for `ticket` codes."""
-    attendee = attendee_by_ticket(code)
-    if attendee is None:
+    """The scan engine's resolver for `ticket` codes: one indexed query of the few columns
+    the door shows (it runs on every scan)."""
+    row = (
+        Attendee.select(
+            Attendee.id,
+            Attendee.campaign,
+            Attendee.status,
+            Attendee.name,
+            Unit.name,
+            ExchangeSession.title,
+            Campaign.timezone,
+        )
+        .join(ExchangeSession)
+        .switch(Attendee)
+        .join(Unit)
+        .switch(Attendee)
+        .join(Campaign)
+        .where(Attendee.ticket_code == code)
+        .tuples()
+        .first()
+    )
+    if row is None:
         return None
+    attendee_id, campaign_id, state, name, unit, session, timezone = row
     return Target(
         kind="ticket",
-        object_id=attendee.id,
-        campaign_id=attendee.campaign_id,
-        timezone=attendee.campaign.timezone,
-        label={
-            "name": attendee.name,
-            "unit": attendee.unit.name,
-            "session": attendee.session.title,
-            "status": attendee.status,
-        },
-        refusal=TICKET_REFUSALS.get(attendee.status),
+        object_id=attendee_id,
+        campaign_id=campaign_id,
+        timezone=timezone,
+        label={"name": name, "unit": unit, "session": session, "status": state},
+        refusal=TICKET_REFUSALS.get(state),
     )
 
 
