@@ -4,6 +4,7 @@ and the attendance sheet, through the organizer's and the unit's APIs."""
 import io
 import re
 
+import pypdfium2 as pdfium
 from channel_fixtures import Organizer, decode_qr, error_code
 from openpyxl import load_workbook
 from redeem_fixtures import person, session_of, winner
@@ -173,6 +174,11 @@ def test_badges_are_one_per_seated_attendee_eight_per_page(client, campaign):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type /Page\b", response.data)) == 2  # 9 seated: 8 + 1
+    pages = pdfium.PdfDocument(response.data)
+    seated = organizer.get(f"{ORG}/sessions/{session.id}/attendees").get_json()["items"]
+    urls = [a["ticket"]["url"] for a in seated if a["status"] == "registered"]
+    read = [sorted(decode_qr(_png(page.render(scale=2).to_pil()))) for page in pages]
+    assert read == [sorted(urls[:8]), urls[8:]]  # every badge's QR opens its own ticket
 
 
 def test_the_attendance_sheet_shows_who_came_and_defuses_formulas(client, campaign):
@@ -213,3 +219,9 @@ def test_an_organizer_cancels_an_attendee(client, campaign):
     listed = organizer.get(f"{ORG}/sessions/{session.id}/attendees").get_json()["items"]
     assert {a["id"]: a["status"] for a in listed}[waiting["id"]] == "registered"
     assert ExchangeSession.get_by_id(session.id).capacity == 1
+
+
+def _png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
