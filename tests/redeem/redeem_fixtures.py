@@ -1,11 +1,18 @@
 """A winning unit, a session and tickets for the scan-engine and exchange tests."""
 
 import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from campaign.accounts import create_account
 from campaign.redeem import exchange
 from campaign.sessions import issue_token
-from models import Attendee, Entry, ExchangeSession, Unit, WechatUser, utcnow
+from models import Attendee, Entry, ExchangeSession, Unit, WechatUser, db, utcnow
+
+SCANNER = Path(__file__).with_name("redeem_scanner.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def winner(campaign, name: str = "中共某某社区委员会", openid: str = "o-winner", award=True):
@@ -75,3 +82,31 @@ def many_tickets(campaign, count: int) -> list[str]:
 def organizer_token(campaign, username: str = "door-organizer") -> str:
     account = create_account(username, "organizer-password", "organizer", "门口签到员", campaign)
     return issue_token(account)[0]
+
+
+def together(database_url: str, commands: list[list[str]]) -> list[dict]:
+    """Run `redeem_scanner.py` once per command in its own process, release them all at the
+    same instant, and return their JSON answers in order."""
+    db.close()  # SQLite: let the other processes see every committed row
+    scanners = [
+        subprocess.Popen(
+            [sys.executable, str(SCANNER), database_url, *command],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for command in commands
+    ]
+    try:
+        for scanner in scanners:
+            assert scanner.stdout.readline().strip() == "ready"
+        for scanner in scanners:
+            scanner.stdin.write("go\n")
+            scanner.stdin.flush()
+        return [json.loads(scanner.communicate(timeout=60)[0]) for scanner in scanners]
+    finally:
+        for scanner in scanners:
+            if scanner.poll() is None:
+                scanner.kill()
+                scanner.wait()

@@ -1,18 +1,13 @@
 """The scan engine's pretix semantics, in one process and across eight real ones."""
 
 import datetime
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from redeem_fixtures import many_tickets, session_of, ticket, winner
+from redeem_fixtures import many_tickets, session_of, ticket, together, winner
 
 from campaign.redeem import engine, exchange
-from models import Attendee, AuditLog, Redemption, db
+from models import Attendee, AuditLog, Redemption
 
-SCANNER = Path(__file__).with_name("redeem_scanner.py")
 AT = datetime.datetime(2021, 12, 1, 1, 30)
 
 
@@ -116,28 +111,8 @@ def test_a_batch_answers_each_scan(campaign):
 def test_eight_processes_scanning_one_code_redeem_it_exactly_once(campaign, settings):
     """Eight real processes, released at once, each with its own nonce: one `redeemed`."""
     code = ticket(campaign).ticket_code
-    db.close()  # SQLite: let the scanners see every committed row
-    root = Path(__file__).resolve().parents[2]
-    scanners = [
-        subprocess.Popen(
-            [sys.executable, str(SCANNER), settings.database_url, code, f"nonce-{n}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=root,
-        )
-        for n in range(8)
-    ]
-    try:
-        for scanner in scanners:
-            assert scanner.stdout.readline().strip() == "ready"
-        for scanner in scanners:
-            scanner.stdin.write("go\n")
-            scanner.stdin.flush()
-        answers = [json.loads(scanner.communicate(timeout=60)[0]) for scanner in scanners]
-    finally:
-        for scanner in scanners:
-            scanner.kill() if scanner.poll() is None else None
+    commands = [["scan", code, f"nonce-{n}"] for n in range(8)]
+    answers = together(settings.database_url, commands)
     statuses = sorted(answer["status"] for answer in answers)
     assert statuses == ["already_redeemed"] * 7 + ["redeemed"]
     assert len({answer["id"] for answer in answers}) == 1  # all name the one first scan

@@ -7,7 +7,7 @@ import re
 import pypdfium2 as pdfium
 from channel_fixtures import Organizer, decode_qr, error_code
 from openpyxl import load_workbook
-from redeem_fixtures import person, session_of, winner
+from redeem_fixtures import person, session_of, together, winner
 
 from campaign.redeem import engine
 from models import AuditLog, ExchangeSession
@@ -122,6 +122,14 @@ def test_a_full_session_waits_and_a_freed_seat_goes_to_the_first_waiting(client,
     assert statuses[second_waiting["id"]] == "waiting"
     again = as_unit(client, token, "delete", f"{ME}/attendees/{seated['id']}")
     assert (again.status_code, error_code(again)) == (409, "already_cancelled")
+
+
+def test_processes_racing_for_the_last_seats_never_overfill_the_session(campaign, settings):
+    session = session_of(campaign, capacity=2, seats_per_unit=10)
+    unit, _ = winner(campaign)
+    commands = [["register", str(session.id), str(unit.id), f"人{n}"] for n in range(6)]
+    answers = together(settings.database_url, commands)
+    assert sorted(a["status"] for a in answers) == ["registered"] * 2 + ["waiting"] * 4
 
 
 def test_a_larger_capacity_seats_the_waiting_and_a_smaller_one_cannot_unseat(client, campaign):
