@@ -632,7 +632,8 @@ class ExchangeSession(BaseModel):
 
 class Attendee(BaseModel):
     """A person a winning unit registered for a session: seated or waiting, with a ticket
-    whose opaque code the door scans once (see `campaign.redeem.engine`)."""
+    whose opaque code the door scans once. The check-in itself is the ticket's first
+    `Redemption` (see `campaign.redeem.engine`), not a copy here."""
 
     campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
     session = ForeignKeyField(ExchangeSession, backref="attendees", on_delete="CASCADE")
@@ -642,7 +643,6 @@ class Attendee(BaseModel):
     position = CharField(max_length=64, default="")  # 职务
     status = CharField(max_length=16, default="registered")  # registered | waiting | cancelled
     ticket_code = CharField(max_length=32, unique=True)
-    checked_in_at = DateTimeField(null=True)
     registered_by = CharField(max_length=64)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

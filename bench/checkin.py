@@ -82,6 +82,10 @@ def main() -> dict:
             [scan_request(code, f"n{c}", token) for code in rest[c * share : (c + 1) * share]]
             for c in range(CLIENTS)
         ]
+        hellos = [[loadgen.get("/hello")] * 20_000 for _ in range(CLIENTS)]
+        with gunicorn("bench.hello_app:app", env, workers=WORKERS) as port:
+            loadgen.run(port, [r[:200] for r in hellos], 2)  # warm-up
+            hello = loadgen.run(port, hellos, SECONDS)
         with gunicorn("app:app", env, workers=WORKERS) as port:
             warmed = loadgen.run(port, warm, 30)
             result = loadgen.run(port, scans, SECONDS)
@@ -89,11 +93,13 @@ def main() -> dict:
     ratio = result.rate / GOAL
     print(f"check-in benchmark (PostgreSQL, gunicorn {WORKERS} sync workers, {CLIENTS} clients,")
     print("  loopback, new connection per request, a distinct ticket per request)")
+    print(hello.line("bare Flask /hello (scale)"))
     print(result.line("POST /api/v1/org/redeem"))
     print(f"ratio to the goal of {GOAL:.0f} check-ins/s: {ratio:.0%} (goal ≥ 100%)")
+    print(f"check-ins per hello: {result.rate / hello.rate:.0%} (how far the machine allows)")
     answered = warmed.requests + result.requests
     print(f"redemptions stored: {stored} for {answered} answered scans (must be equal)")
-    return {"rate": result.rate, "ratio": ratio, "lost": answered - stored}
+    return {"rate": result.rate, "ratio": ratio, "hello": hello.rate, "lost": answered - stored}
 
 
 def _command(args: list[str]) -> object:

@@ -57,7 +57,6 @@ def up(migrator, db):
         position = CharField(max_length=64, default="")
         status = CharField(max_length=16, default="registered")
         ticket_code = CharField(max_length=32, unique=True)
-        checked_in_at = DateTimeField(null=True)
         registered_by = CharField(max_length=64)
         created_at = DateTimeField()
         updated_at = DateTimeField()

@@ -11,7 +11,7 @@ import re
 from flask import Blueprint, current_app, render_template
 
 from campaign.clock import to_local
-from campaign.redeem.exchange import STATUS_LABELS, attendee_by_ticket
+from campaign.redeem.exchange import STATUS_LABELS, attendee_by_ticket, check_ins
 from wechat.qrdraw import link_svg
 
 bp = Blueprint("tickets", __name__, template_folder="templates")
@@ -31,7 +31,7 @@ def ticket(code: str):
         page = render_template("h5/message.html", title="参会票", message="未找到该参会票。")
         return page, 404, PRIVATE
     session, zone = attendee.session, attendee.campaign.timezone
-    checked_in = attendee.checked_in_at
+    checked_in = check_ins([attendee.id]).get(attendee.id)
     page = render_template(
         "tickets/ticket.html",
         attendee=attendee,

@@ -7,7 +7,7 @@ from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import console_actor, role_required
-from api.unit.exchange import attendee_payload, session_payload
+from api.unit.exchange import attendee_payload, attendee_payloads, session_payload
 from campaign.clock import to_local
 from campaign.redeem import attendance, exchange
 from drawing.badges import Badge, badges_pdf
@@ -55,8 +55,7 @@ def update_session(session_id: int):
 @bp.get("/sessions/<int:session_id>/attendees")
 @role_required("organizer")
 def list_attendees(session_id: int):
-    attendees = exchange.session_attendees(_session(session_id))
-    return jsonify(items=[attendee_payload(a) for a in attendees])
+    return jsonify(items=attendee_payloads(exchange.session_attendees(_session(session_id))))
 
 
 @bp.post("/attendees/<int:attendee_id>/cancel")

@@ -30,7 +30,7 @@ def redeem_one():
     scan, problems = check_scan(json_object(), campaign.timezone)
     if problems:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
-    result = answer(scan, campaign.id)
+    result = answer(scan, campaign)
     if result["status"] == engine.REDEEMED:
         return jsonify(result)
     if result["status"] == engine.ALREADY_REDEEMED:
@@ -56,7 +56,7 @@ def redeem_batch():
             error = {"code": "validation_failed", "message": message, "fields": problems}
             results.append({"status": "error", "nonce": _nonce_of(raw), "error": error})
         else:
-            results.append({**answer(scan, campaign.id), "nonce": scan["nonce"]})
+            results.append({**answer(scan, campaign), "nonce": scan["nonce"]})
     return jsonify(results=results)
 
 
@@ -82,7 +82,7 @@ def check_scan(data, timezone: str) -> tuple[dict, list]:
     return {**scan, "force": force}, problems
 
 
-def answer(scan: dict, campaign_id: int) -> dict:
+def answer(scan: dict, campaign) -> dict:
     """One scan through the engine, as a result: `status` redeemed | already_redeemed | error."""
     try:
         outcome = engine.redeem(
@@ -91,7 +91,7 @@ def answer(scan: dict, campaign_id: int) -> dict:
             scan["datetime"],
             console_actor(),
             scan["force"],
-            campaign_id=campaign_id,
+            campaign_id=campaign.id,
             actor_name=current_account().display_name,
         )
     except engine.UnknownCode:
@@ -100,7 +100,7 @@ def answer(scan: dict, campaign_id: int) -> dict:
         error = {"code": refused.code, "message": refused.message}
         return {"status": "error", "error": {**error, "object": refused.target.label}}
     target, row = outcome.target, outcome.redemption
-    scanned = _redemption(row, target.timezone)
+    scanned = _redemption(row, campaign.timezone)
     body = {"status": outcome.status, "kind": target.kind, "object": target.label}
     if outcome.status == engine.REDEEMED:
         return {**body, "redemption": scanned}

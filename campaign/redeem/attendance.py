@@ -8,9 +8,10 @@ WPS. Phones are masked: a door list needs no full number.
 import io
 
 from campaign.clock import to_local
+from campaign.redeem.engine import first_scan, redemptions
 from campaign.redeem.exchange import STATUS_LABELS, session_attendees
 from campaign.users import mask_phone
-from models import Attendee, ExchangeSession, Redemption
+from models import Attendee, ExchangeSession
 
 HEADERS = ("序号", "姓名", "单位", "职务", "手机", "状态", "签到时间", "强制签到")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,17 +26,13 @@ def safe_cell(value):
 
 def rows(session: ExchangeSession) -> list[list]:
     """One row per attendee, in registration order."""
-    ids = Attendee.select(Attendee.id).where(Attendee.session == session)
-    forced = {
-        object_id
-        for (object_id,) in Redemption.select(Redemption.object_id)
-        .where((Redemption.kind == "ticket") & Redemption.forced & Redemption.object_id.in_(ids))
-        .tuples()
-    }
+    scans = redemptions("ticket", Attendee.select(Attendee.id).where(Attendee.session == session))
+    forced = {object_id for object_id, rows in scans.items() if any(r.forced for r in rows)}
     zone = session.campaign.timezone
     table = []
     for number, attendee in enumerate(session_attendees(session), start=1):
-        came = attendee.checked_in_at
+        first = first_scan(scans.get(attendee.id, []))
+        came = first.scanned_at if first else None
         table.append(
             [
                 number,

@@ -10,6 +10,7 @@ unique indexes decide (`Redemption.first` admits one first scan per object, `non
 scan), so the engine inserts first and, on IntegrityError, reads what won.
 """
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +46,6 @@ class Target:
     kind: str
     object_id: int
     campaign_id: int
-    timezone: str
     label: dict = field(default_factory=dict)
     refusal: tuple[str, str] | None = None  # (code, Chinese message), unless forced
 
@@ -53,10 +53,10 @@ class Target:
 @dataclass(frozen=True)
 class Kind:
     """How one kind of code is looked up, and what a first redemption does to its object
-    (inside the redemption's transaction)."""
+    (inside the redemption's transaction), if anything beyond the redemption row itself."""
 
     resolve: Callable[[str], Target | None]
-    on_redeemed: Callable[[Target, Redemption], None]
+    on_redeemed: Callable[[Target, Redemption], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _kinds() -> dict[str, Kind]:
     """The registry, as a literal table (no import side effects)."""
     from campaign.redeem import exchange
 
-    kinds = {"ticket": Kind(exchange.ticket_target, exchange.ticket_redeemed)}
+    kinds = {"ticket": Kind(exchange.ticket_target)}  # checked in = its first redemption
     # MAILIN_HOOK: the mailroom's cover sheets join here once `campaign.mailin` exists, e.g.
     #   kinds["mailin"] = Kind(mailin.cover_target,
     #                          lambda target, row: mailin.mark_received(target.object_id, row.by))
@@ -131,9 +131,11 @@ def redeem(
 
 def _insert(target: Target, scan: dict, first: bool | None, forced: bool) -> Redemption | None:
     """The new row, or None when a unique index refused it (someone redeemed first, or this
-    nonce was recorded already)."""
+    nonce was recorded already). A plain first scan is one INSERT in autocommit, the check-in
+    hot path; with an effect or an audit row, one transaction holds them all."""
+    effect = _kinds()[target.kind].on_redeemed if first else None
     try:
-        with db.atomic():
+        with db.atomic() if (effect or forced) else contextlib.nullcontext():
             row = Redemption.create(
                 campaign=target.campaign_id,
                 kind=target.kind,
@@ -142,8 +144,8 @@ def _insert(target: Target, scan: dict, first: bool | None, forced: bool) -> Red
                 forced=forced,
                 **scan,
             )
-            if first:
-                _kinds()[target.kind].on_redeemed(target, row)
+            if effect:
+                effect(target, row)
             if forced:
                 after = {"kind": target.kind, "object_id": target.object_id, "nonce": row.nonce}
                 after["refusal"] = target.refusal[0] if target.refusal else "already_redeemed"
@@ -169,13 +171,21 @@ def _first(target: Target) -> Redemption:
     )
 
 
-def redemptions(kind: str, object_id: int) -> list[Redemption]:
-    """Every accepted scan of one object, first one first (the door's history of a ticket)."""
-    return list(
-        Redemption.select()
-        .where((Redemption.kind == kind) & (Redemption.object_id == object_id))
-        .order_by(Redemption.id)
+def redemptions(kind: str, object_ids) -> dict[int, list[Redemption]]:
+    """Every accepted scan of these objects (an id list or a subquery), first one first:
+    object id → its scans; objects never scanned are absent."""
+    found: dict[int, list[Redemption]] = {}
+    rows = Redemption.select().where(
+        (Redemption.kind == kind) & Redemption.object_id.in_(object_ids)
     )
+    for row in rows.order_by(Redemption.id):
+        found.setdefault(row.object_id, []).append(row)
+    return found
+
+
+def first_scan(scans: list[Redemption]) -> Redemption | None:
+    """The scan that redeemed (a forced scan of a refused code may be the first)."""
+    return next((row for row in scans if row.first), None)
 
 
 def redeem_batch(scans: list[dict], actor: str, *, campaign_id=None, actor_name="") -> list:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from campaign import status as entry_status
 from campaign.audit import record
 from campaign.problems import is_whole_number, problem
-from campaign.redeem.engine import Target
+from campaign.redeem.engine import Target, first_scan, redemptions
 from campaign.units import LANDLINE, MOBILE, normalize_phone
 from models import Attendee, Campaign, Entry, ExchangeSession, Unit, db, utcnow
 
@@ -359,32 +359,28 @@ def ticket_target(code: str) -> Target | None:
             Attendee.name,
             Unit.name,
             ExchangeSession.title,
-            Campaign.timezone,
         )
         .join(ExchangeSession)
         .switch(Attendee)
         .join(Unit)
-        .switch(Attendee)
-        .join(Campaign)
         .where(Attendee.ticket_code == code)
         .tuples()
         .first()
     )
     if row is None:
         return None
-    attendee_id, campaign_id, state, name, unit, session, timezone = row
+    attendee_id, campaign_id, state, name, unit, session = row
     return Target(
         kind="ticket",
         object_id=attendee_id,
         campaign_id=campaign_id,
-        timezone=timezone,
         label={"name": name, "unit": unit, "session": session, "status": state},
         refusal=TICKET_REFUSALS.get(state),
     )
 
 
-def ticket_redeemed(target, redemption) -> None:
-    """A ticket's first scan is the attendee's check-in time (the scan's own time)."""
-    Attendee.update(checked_in_at=redemption.scanned_at).where(
-        (Attendee.id == target.object_id) & Attendee.checked_in_at.is_null()
-    ).execute()
+def check_ins(attendee_ids) -> dict[int, datetime.datetime]:
+    """Attendee id → when their ticket was first scanned, for those who came."""
+    scans = redemptions("ticket", attendee_ids)
+    firsts = {attendee_id: first_scan(rows) for attendee_id, rows in scans.items()}
+    return {attendee_id: row.scanned_at for attendee_id, row in firsts.items() if row}

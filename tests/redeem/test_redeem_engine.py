@@ -6,7 +6,7 @@ import pytest
 from redeem_fixtures import many_tickets, session_of, ticket, together, winner
 
 from campaign.redeem import engine, exchange
-from models import Attendee, AuditLog, Redemption
+from models import AuditLog, Redemption
 
 AT = datetime.datetime(2021, 12, 1, 1, 30)
 
@@ -17,7 +17,9 @@ def test_first_scan_redeems_and_checks_the_attendee_in(campaign):
     assert answer.status == engine.REDEEMED
     assert answer.target.label["name"] == attendee.name
     assert answer.redemption.scanned_at == AT and answer.redemption.first is True
-    assert Attendee.get_by_id(attendee.id).checked_in_at == AT
+    assert exchange.check_ins([attendee.id]) == {attendee.id: AT}
+    engine.redeem(attendee.ticket_code, "n-2", AT + datetime.timedelta(hours=1), "account:1")
+    assert exchange.check_ins([attendee.id]) == {attendee.id: AT}  # the first scan counts
 
 
 def test_the_same_nonce_again_is_the_same_success_and_creates_nothing(campaign):
