@@ -69,6 +69,9 @@ def check_scan(data, timezone: str) -> tuple[dict, list]:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > most:
             problems.append({"field": name, "code": "required", "message": "此项为必填项"})
+        elif name == "nonce" and not value.isprintable():
+            message = "含有不可见字符"
+            problems.append({"field": name, "code": "invalid_characters", "message": message})
     moment = None
     if data.get("datetime") is not None:
         moment = parse_moment(data["datetime"], timezone)

@@ -90,7 +90,7 @@ def normalize(code: str) -> str:
 def resolve(code: str, campaign_id: int | None = None) -> Target:
     """The target of `code`, or UnknownCode (also for another campaign's object)."""
     bare = normalize(code)
-    if bare and len(code) <= MAX_CODE:
+    if bare and len(code) <= MAX_CODE and bare.isprintable():  # PostgreSQL refuses NUL
         for kind in _kinds().values():
             target = kind.resolve(bare)
             if target is not None and campaign_id in (None, target.campaign_id):

@@ -26,6 +26,7 @@ STATUS_LABELS = {REGISTERED: "已报名", WAITING: "候补", CANCELLED: "已取�
 MESSAGES = {
     "required": "此项为必填项",
     "too_long": "内容过长",
+    "invalid_characters": "含有不可见字符",
     "invalid_type": "格式不正确",
     "invalid_datetime": "时间格式不正确",
     "out_of_range": "数值超出范围",
@@ -97,6 +98,8 @@ def _text(most: int, required: bool):
             return None, [_problem(name, "required" if required else "invalid_type")]
         if len(value.strip()) > most:
             return None, [_problem(name, "too_long", max=most)]
+        if not value.strip().isprintable():
+            return None, [_problem(name, "invalid_characters")]
         return value.strip(), []
 
     return check

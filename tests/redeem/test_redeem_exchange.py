@@ -233,3 +233,10 @@ def _png(image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def test_control_characters_in_names_are_refused(client, campaign):
+    organizer = Organizer(client, campaign)
+    body = {"title": "交流\x00会", "starts_at": "2030-12-20T09:00", "capacity": 5}
+    response = organizer.post(f"{ORG}/sessions", json=body)
+    assert response.get_json()["error"]["fields"][0]["code"] == "invalid_characters"
