@@ -9,8 +9,9 @@ On by default, configured per campaign in `Campaign.settings["reminders"]`:
   (skipped while there are no experts);
 - `mailin`: weekly after the deadline, until the publication window ends, to winners whose
   stamped materials have not arrived (skipped while there are no winners);
-- `exchange_invite` and `exchange_eve`: the offline exchange's invitation to winners and its
-  day-before reminder (`campaign.redeem.invitations`; templates of purpose `exchange`).
+- `exchange_invite`, `exchange_eve`, `exchange_seated`: the offline exchange's invitation to
+  winners, its day-before reminder, and the news that a waiting attendee got a seat
+  (`campaign.redeem.invitations`; templates of purpose `exchange`).
 Each uses the campaign's template of the same purpose (an official-account one of that
 purpose as fallback); its values come from the template's field mapping (fixed values and
 sources such as the deadline) plus the reminder's own `values`. `Notice.auto_key` is unique
@@ -45,7 +46,7 @@ DEFAULTS = {
     "endorsement": {"enabled": True, "every_days": 3, "at": "09:00", "values": {}},
     "review": {"enabled": True, "every_days": 2, "at": "09:00", "values": {}},
     "mailin": {"enabled": True, "every_days": 7, "at": "09:00", "values": {}},
-    **invitations.DEFAULTS,  # exchange_invite, exchange_eve (campaign.redeem.invitations)
+    **invitations.DEFAULTS,  # exchange_* (campaign.redeem.invitations)
 }
 AUDIENCES = {
     "endorsement": {"group": "department_users", "status": ["endorsement_pending"]},

@@ -1,25 +1,28 @@
 """The exchange's automatic reminders: an invitation to every winning unit once a session is
-open for registration, and a reminder the day before to the units with seated attendees.
+open for registration, a reminder the day before to the units with seated attendees, and a
+message to a unit when one of its waiting attendees got a seat.
 
 They are ordinary automatic reminders (`campaign.reminders`): composed here, created once
-per session (`auto_key`), sent through the notice outbox, and only to people who granted
-consent. Both use the campaign's templates of purpose `exchange`.
+per session or promoted attendee (`auto_key`), sent through the notice outbox, and only to
+people who granted consent. All use the campaign's templates of purpose `exchange`.
 """
 
 import datetime
 
 from campaign import status as entry_status
 from campaign.redeem.exchange import REGISTERED
-from models import Attendee, Campaign, Entry, ExchangeSession, Unit
+from models import Attendee, AuditLog, Campaign, Entry, ExchangeSession, Unit
 
 PURPOSE = "exchange"
 DEFAULTS = {
     "exchange_invite": {"enabled": True, "at": "09:00", "values": {}},
     "exchange_eve": {"enabled": True, "at": "15:00", "values": {}},
+    "exchange_seated": {"enabled": True, "values": {}},
 }
 TITLES = {
     "exchange_invite": "线下交流报名邀请：{title}",
     "exchange_eve": "线下交流明日举行：{title}",
+    "exchange_seated": "候补已转为正式报名：{title}",
 }
 
 
@@ -37,6 +40,8 @@ def due(campaign: Campaign, settings: dict, now: datetime.datetime, local_now) -
         eve_day = starts.date() - datetime.timedelta(days=1)
         if eve["enabled"] and local_now.date() >= eve_day and _past(eve["at"], local_now):
             found.append(_reminder("exchange_eve", session, eve, seated_contacts(session)))
+        if settings["exchange_seated"]["enabled"]:
+            found += _seated_from_waiting(session, settings["exchange_seated"])
     return [reminder for reminder in found if reminder["audience"]["users"]]
 
 
@@ -54,6 +59,28 @@ def _reminder(kind: str, session: ExchangeSession, settings: dict, users: list[i
         "audience": {"group": "users", "users": users},
         "values": settings["values"],
     }
+
+
+def _seated_from_waiting(session: ExchangeSession, settings: dict) -> list[dict]:
+    """One message per attendee promoted from the waiting list and still seated."""
+    promoted = AuditLog.select(AuditLog.object_id).where(
+        (AuditLog.action == "exchange.promote") & (AuditLog.object_type == "attendee")
+    )
+    found = []
+    seated = (
+        Attendee.select(Attendee.id, Unit.owner)
+        .join(Unit)
+        .where(
+            (Attendee.session == session)
+            & (Attendee.status == REGISTERED)
+            & Attendee.id.cast("TEXT").in_(promoted)
+        )
+        .tuples()
+    )
+    for attendee_id, owner in seated:
+        reminder = _reminder("exchange_seated", session, settings, [owner])
+        found.append({**reminder, "auto_key": f"exchange_seated:{attendee_id}"})
+    return found
 
 
 def winners(campaign: Campaign) -> list[int]:

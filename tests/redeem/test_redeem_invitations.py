@@ -91,3 +91,22 @@ def test_the_invitation_goes_through_the_outbox_only_with_consent(
     assert sends_by_openid(wechat) == {"o-yes": 1}
     states = {d.user.openid: d.state for d in Delivery.select()}
     assert states["o-yes"] == "sent" and states["o-no"] != "sent"
+
+
+def test_a_unit_hears_when_its_waiting_attendee_gets_a_seat(campaign):
+    exchange_template(campaign)
+    values = {"values": {"thing3": "候补已转正"}}
+    configure(campaign, {"exchange_seated": values, "exchange_invite": {"enabled": False}}, "t")
+    campaign = Campaign.get_by_id(campaign.id)
+    session = session_of(campaign, capacity=1, seats_per_unit=3, starts_at=beijing(2030, 12, 10))
+    first_unit, _ = winner(campaign)
+    waiting_unit, _ = winner(campaign, name="候补单位", openid="o-waiting")
+    seated = exchange.register(session, first_unit, person(1), "t")
+    waiting = exchange.register(session, waiting_unit, person(2), "t")
+    now = beijing(2030, 12, 1, 10, 0)
+    assert created_keys(campaign, now) == []
+    exchange.cancel(seated, "t")
+    assert created_keys(campaign, now) == [f"exchange_seated:{waiting.id}"]
+    assert created_keys(campaign, now) == []  # once
+    notice = Notice.get(Notice.auto_key == f"exchange_seated:{waiting.id}")
+    assert notice.audience["users"] == [waiting_unit.owner_id]
