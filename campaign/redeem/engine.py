@@ -112,7 +112,10 @@ def redeem(
     `client_time` is when the scan happened (offline scans arrive later); naive UTC."""
     target = resolve(code, campaign_id)
     if target.refusal and not force:
-        raise ScanRefused(*target.refusal, target)
+        replayed = _by_nonce(target, nonce)  # accepted before the refusal arose: same answer
+        if replayed is None:
+            raise ScanRefused(*target.refusal, target)
+        return Answer(REDEEMED, target, replayed)
     scan = {
         "nonce": nonce,
         "scanned_at": client_time or utcnow(),

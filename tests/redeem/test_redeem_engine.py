@@ -66,6 +66,16 @@ def test_a_cancelled_ticket_is_refused_unless_forced(campaign):
     assert AuditLog.get(AuditLog.action == "redeem.force").after["refusal"] == "ticket_cancelled"
 
 
+def test_a_replay_of_a_scan_accepted_before_a_cancellation_is_still_the_same_success(campaign):
+    attendee = ticket(campaign)
+    first = engine.redeem(attendee.ticket_code, "n-1", AT, "account:1")
+    exchange.cancel(attendee, "test")
+    again = engine.redeem(attendee.ticket_code, "n-1", AT, "account:1")
+    assert (again.status, again.redemption.id) == (engine.REDEEMED, first.redemption.id)
+    with pytest.raises(engine.ScanRefused):
+        engine.redeem(attendee.ticket_code, "n-2", AT, "account:1")
+
+
 def test_a_waiting_ticket_has_no_seat_yet(campaign):
     session = session_of(campaign, capacity=1)
     unit, _ = winner(campaign)
