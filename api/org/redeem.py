@@ -30,7 +30,19 @@ def redeem_one():
     scan, problems = check_scan(json_object(), campaign.timezone)
     if problems:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
-    result = answer(scan, campaign)
+    try:
+        outcome = engine.redeem(
+            scan["code"],
+            scan["nonce"],
+            scan["datetime"],
+            console_actor(),
+            scan["force"],
+            campaign_id=campaign.id,
+            actor_name=current_account().display_name,
+        )
+    except (engine.UnknownCode, engine.ScanRefused) as refusal:
+        outcome = refusal
+    result = answer(outcome, campaign.timezone)
     if result["status"] == engine.REDEEMED:
         return jsonify(result)
     if result["status"] == engine.ALREADY_REDEEMED:
@@ -48,15 +60,25 @@ def redeem_batch():
         field = {"field": "scans", "code": "invalid_type", "min": 1, "max": MAX_BATCH}
         raise ApiError(422, "validation_failed", f"请提交 1–{MAX_BATCH} 条扫码记录", [field])
     campaign = open_campaign()
+    checked = [check_scan(raw, campaign.timezone) for raw in scans]
+    valid = [scan for scan, problems in checked if not problems]
+    outcomes = iter(
+        engine.redeem_batch(
+            valid,
+            console_actor(),
+            campaign_id=campaign.id,
+            actor_name=current_account().display_name,
+        )
+    )
     results = []
-    for raw in scans:
-        scan, problems = check_scan(raw, campaign.timezone)
+    for raw, (scan, problems) in zip(scans, checked, strict=True):
         if problems:
             message = "扫码记录格式不正确"
             error = {"code": "validation_failed", "message": message, "fields": problems}
             results.append({"status": "error", "nonce": _nonce_of(raw), "error": error})
         else:
-            results.append({**answer(scan, campaign), "nonce": scan["nonce"]})
+            outcome = next(outcomes)
+            results.append({**answer(outcome, campaign.timezone), "nonce": scan["nonce"]})
     return jsonify(results=results)
 
 
@@ -85,25 +107,16 @@ def check_scan(data, timezone: str) -> tuple[dict, list]:
     return {**scan, "force": force}, problems
 
 
-def answer(scan: dict, campaign) -> dict:
-    """One scan through the engine, as a result: `status` redeemed | already_redeemed | error."""
-    try:
-        outcome = engine.redeem(
-            scan["code"],
-            scan["nonce"],
-            scan["datetime"],
-            console_actor(),
-            scan["force"],
-            campaign_id=campaign.id,
-            actor_name=current_account().display_name,
-        )
-    except engine.UnknownCode:
+def answer(outcome, timezone: str) -> dict:
+    """What the engine said (an Answer, UnknownCode or ScanRefused) as a result: `status`
+    redeemed | already_redeemed | error."""
+    if isinstance(outcome, engine.UnknownCode):
         return {"status": "error", "error": dict(zip(("code", "message"), UNKNOWN, strict=True))}
-    except engine.ScanRefused as refused:
-        error = {"code": refused.code, "message": refused.message}
-        return {"status": "error", "error": {**error, "object": refused.target.label}}
+    if isinstance(outcome, engine.ScanRefused):
+        error = {"code": outcome.code, "message": outcome.message}
+        return {"status": "error", "error": {**error, "object": outcome.target.label}}
     target, row = outcome.target, outcome.redemption
-    scanned = _redemption(row, campaign.timezone)
+    scanned = _redemption(row, timezone)
     body = {"status": outcome.status, "kind": target.kind, "object": target.label}
     if outcome.status == engine.REDEEMED:
         return {**body, "redemption": scanned}
