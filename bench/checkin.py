@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -45,6 +46,27 @@ def database_url() -> str | None:
             cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     return url
+
+
+def round_trips(url: str, count: int = 200) -> tuple[float, float]:
+    """This machine's PostgreSQL latency now, in ms: a `SELECT 1`, and a committed INSERT (a
+    WAL flush). A check-in costs five round trips (the pool's liveness `SELECT 1`, the token,
+    the campaign, the ticket, the INSERT), so these bound what any code can reach here."""
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_probe (id serial PRIMARY KEY)")
+        timings = []
+        for statement in ("SELECT 1", "INSERT INTO bench_probe DEFAULT VALUES"):
+            started = time.perf_counter()
+            for _ in range(count):
+                cursor.execute(statement)
+            timings.append((time.perf_counter() - started) / count * 1000)
+        cursor.execute("DROP TABLE bench_probe")
+    connection.close()
+    return timings[0], timings[1]
 
 
 def scan_request(code: str, nonce: str, token: str) -> bytes:
@@ -90,6 +112,7 @@ def main() -> dict:
             warmed = loadgen.run(port, warm, 30)
             result = loadgen.run(port, scans, SECONDS)
         stored = _helper(env, "count", str(seeded["session"]))
+        select_ms, commit_ms = round_trips(url)
     ratio = result.rate / GOAL
     print(f"check-in benchmark (PostgreSQL, gunicorn {WORKERS} sync workers, {CLIENTS} clients,")
     print("  loopback, new connection per request, a distinct ticket per request)")
@@ -97,6 +120,7 @@ def main() -> dict:
     print(result.line("POST /api/v1/org/redeem"))
     print(f"ratio to the goal of {GOAL:.0f} check-ins/s: {ratio:.0%} (goal ≥ 100%)")
     print(f"check-ins per hello: {result.rate / hello.rate:.0%} (how far the machine allows)")
+    print(f"PostgreSQL now: SELECT 1 {select_ms:.2f} ms, committed INSERT {commit_ms:.2f} ms")
     answered = warmed.requests + result.requests
     print(f"redemptions stored: {stored} for {answered} answered scans (must be equal)")
     return {"rate": result.rate, "ratio": ratio, "hello": hello.rate, "lost": answered - stored}
