@@ -48,21 +48,12 @@ def user_for_token(token: str) -> WechatUser | None:
 
 
 def account_for_token(token: str) -> Account | None:
-    """The active console account a live token belongs to, else None (one query: every
-    console request, the door's scans included, starts here)."""
-    if not token or len(token) > 128:
+    """The active console account a live token belongs to, else None."""
+    session = _live_session(token)
+    if session is None or not session.account_id:
         return None
-    return (
-        Account.select()
-        .join(AuthSession, on=(AuthSession.account == Account.id))
-        .where(
-            (AuthSession.token_hash == _digest(token))
-            & (AuthSession.expires_at > utcnow())
-            & AuthSession.revoked_at.is_null()
-            & Account.active
-        )
-        .first()
-    )
+    account = session.account
+    return account if account.active else None
 
 
 def revoke_token(token: str) -> bool:
