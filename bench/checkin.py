@@ -50,8 +50,9 @@ def database_url() -> str | None:
 
 def round_trips(url: str, count: int = 200) -> tuple[float, float]:
     """This machine's PostgreSQL latency now, in ms: a `SELECT 1`, and a committed INSERT (a
-    WAL flush). A check-in costs five round trips (the pool's liveness `SELECT 1`, the token,
-    the campaign, the ticket, the INSERT), so these bound what any code can reach here."""
+    WAL flush). A check-in costs six round trips (the pool's liveness `SELECT 1`, the token's
+    session and account, the campaign, the ticket, the INSERT), so these bound what any code
+    can reach here."""
     import psycopg2
 
     connection = psycopg2.connect(url)
