@@ -110,6 +110,7 @@ def session_payload(session: ExchangeSession) -> dict:
         "capacity": session.capacity,
         "seats_per_unit": session.seats_per_unit,
         "registration_open": session.registration_open,
+        "accepting": exchange.accepting(session),
         "registered": counts[exchange.REGISTERED],
         "waiting": counts[exchange.WAITING],
         "seats_left": max(session.capacity - counts[exchange.REGISTERED], 0),

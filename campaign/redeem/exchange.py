@@ -239,7 +239,7 @@ def register(session: ExchangeSession, unit: Unit, data: dict, actor: str) -> At
     with db.atomic():
         _lock(session)
         session = ExchangeSession.get_by_id(session.id)
-        if not session.registration_open or session.starts_at <= utcnow():
+        if not accepting(session):
             raise ExchangeRefused("registration_closed")
         taken = (
             Attendee.select()
@@ -265,6 +265,11 @@ def register(session: ExchangeSession, unit: Unit, data: dict, actor: str) -> At
         after = {"session": session.id, "unit": unit.id, "status": attendee.status}
         record(actor, "exchange.register", attendee, None, after, campaign=session.campaign_id)
     return attendee
+
+
+def accepting(session: ExchangeSession) -> bool:
+    """Registration is open: the organizer has not closed it and the session has not begun."""
+    return session.registration_open and session.starts_at > utcnow()
 
 
 def new_ticket_code() -> str:

@@ -1,6 +1,7 @@
 """The offline exchange: sessions, winners' registrations, the waiting list, tickets, badges
 and the attendance sheet, through the organizer's and the unit's APIs."""
 
+import datetime
 import io
 import re
 
@@ -10,7 +11,7 @@ from openpyxl import load_workbook
 from redeem_fixtures import person, session_of, together, winner
 
 from campaign.redeem import engine
-from models import AuditLog, ExchangeSession
+from models import AuditLog, ExchangeSession, utcnow
 
 ME = "/api/v1/me/exchange"
 ORG = "/api/v1/org/exchange"
@@ -77,6 +78,7 @@ def test_a_winner_registers_up_to_its_seats(client, campaign):
     assert [a["name"] for a in mine] == ["参会人1", "参会人2"]
     sessions = as_unit(client, token, "get", f"{ME}/sessions").get_json()
     assert sessions["eligible"] is True and sessions["items"][0]["seats_left"] == 8
+    assert sessions["items"][0]["accepting"] is True
 
 
 def test_only_winners_register_and_fields_are_checked(client, campaign):
@@ -147,10 +149,13 @@ def test_a_larger_capacity_seats_the_waiting_and_a_smaller_one_cannot_unseat(cli
 def test_closed_or_started_sessions_take_no_registrations(client, campaign):
     _, token = winner(campaign)
     closed = session_of(campaign, registration_open=False)
-    response = as_unit(
-        client, token, "post", f"{ME}/attendees", json={"session": closed.id, **person()}
-    )
-    assert (response.status_code, error_code(response)) == (409, "registration_closed")
+    begun = session_of(campaign, starts_at=utcnow() - datetime.timedelta(minutes=1))
+    for session in (closed, begun):
+        body = {"session": session.id, **person()}
+        response = as_unit(client, token, "post", f"{ME}/attendees", json=body)
+        assert (response.status_code, error_code(response)) == (409, "registration_closed")
+    listed = as_unit(client, token, "get", f"{ME}/sessions").get_json()["items"]
+    assert {s["id"]: s["accepting"] for s in listed} == {closed.id: False, begun.id: False}
 
 
 def test_the_ticket_page_and_png_carry_the_ticket_and_the_door_reads_them(client, campaign):
