@@ -19,14 +19,18 @@ from api.org import (
     templates,
 )
 from api.org import entries as org_entries
+from api.org import exchange as org_exchange
 from api.org import publications as org_publications
+from api.org import redeem as org_redeem
 from api.public import publications as public_publications
 from api.unit import attachments, auth, entries, subscriptions, text, touches, units
 from api.unit import campaign as campaign_api
+from api.unit import exchange as unit_exchange
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
 from pages import publication as publication_pages
+from pages import tickets as ticket_pages
 from pages.console import site as console_site
 
 BLUEPRINTS = (
@@ -65,6 +69,10 @@ BLUEPRINTS = (
     org_publications.bp,
     public_publications.bp,
     publication_pages.bp,
+    org_redeem.bp,
+    org_exchange.bp,
+    unit_exchange.bp,
+    ticket_pages.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -599,18 +599,6 @@ class MailIn(BaseModel):
     received_by = CharField(max_length=64, null=True)
 
 
-class Attendee(BaseModel):
-    """A registration for the offline exchange, checked in once by QR."""
-
-    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
-    unit = ForeignKeyField(Unit, null=True, on_delete="SET NULL")
-    name = CharField(max_length=64)
-    phone = CharField(max_length=32, default="")
-    checkin_code = CharField(max_length=32, unique=True)
-    checked_in_at = DateTimeField(null=True)
-    created_at = DateTimeField(default=utcnow)
-
-
 class AuditLog(BaseModel):
     """Who changed what, when, with the values before and after. Append-only."""
 
@@ -730,6 +718,68 @@ class Objection(BaseModel):
         indexes = ((("publication", "state"), False),)
 
 
+# --- Redeem and exchange (issue 13) ---------------------------------------------------------
+
+
+class ExchangeSession(BaseModel):
+    """A session of the offline exchange (线下交流): when, where, how many seats."""
+
+    campaign = ForeignKeyField(Campaign, backref="exchange_sessions", on_delete="CASCADE")
+    title = CharField(max_length=200)
+    place = CharField(max_length=200, default="")
+    starts_at = DateTimeField()
+    ends_at = DateTimeField(null=True)
+    capacity = IntegerField()
+    seats_per_unit = IntegerField(default=2)
+    registration_open = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Attendee(BaseModel):
+    """A person a winning unit registered for a session: seated or waiting, with a ticket
+    whose opaque code the door scans once. The check-in itself is the ticket's first
+    `Redemption` (see `campaign.redeem.engine`), not a copy here."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    session = ForeignKeyField(ExchangeSession, backref="attendees", on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, backref="attendees", on_delete="CASCADE")
+    name = CharField(max_length=64)
+    phone = CharField(max_length=32, default="")
+    position = CharField(max_length=64, default="")  # 职务
+    status = CharField(max_length=16, default="registered")  # registered | waiting | cancelled
+    ticket_code = CharField(max_length=32, unique=True)
+    registered_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("session", "status"), False), (("session", "unit"), False))
+
+
+class Redemption(BaseModel):
+    """One accepted scan of a code. `first` is True on the one normal redemption of an object
+    and NULL on audited forced extras, so a unique index admits exactly one first scan;
+    `(kind, object_id, nonce)` is unique so a replayed scan creates nothing."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    kind = CharField(max_length=16)  # ticket | mailin
+    object_id = IntegerField()
+    nonce = CharField(max_length=64)
+    first = BooleanField(null=True)
+    forced = BooleanField(default=False)
+    scanned_at = DateTimeField()
+    recorded_at = DateTimeField(default=utcnow)
+    by = CharField(max_length=64)
+    by_name = CharField(max_length=64, default="")
+
+    class Meta:
+        indexes = (
+            (("kind", "object_id", "first"), True),
+            (("kind", "object_id", "nonce"), True),
+        )
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -761,13 +811,15 @@ MODELS = [
     ConflictDeclaration,
     Decision,
     MailIn,
-    Attendee,
     AuditLog,
     ConsoleLoginCode,
     DepartmentAccount,
     Publication,
     PublicationItem,
     Objection,
+    ExchangeSession,
+    Attendee,
+    Redemption,
 ]
 
 

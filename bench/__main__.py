@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, console, funnel, notices, qr
+from bench import callback, checkin, console, funnel, notices, qr
 from bench import publication as publication_bench
 
 BENCHMARKS = (
@@ -10,6 +10,7 @@ BENCHMARKS = (
     funnel.main,
     console.main,
     publication_bench.main,
+    checkin.main,
 )
 
 

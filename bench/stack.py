@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def environment(workdir: Path):
-    """An embedded Redis plus the environment variables pointing the app at it and at SQLite."""
+def environment(workdir: Path, database_url: str | None = None):
+    """An embedded Redis plus the environment variables pointing the app at it and at SQLite
+    (or at `database_url`, migrated and seeded the same way)."""
     port = free_port()
     redis = start_redis(port, workdir / "redis", appendonly=False)
     env = {
@@ -36,6 +37,7 @@ def environment(workdir: Path):
         "REDIS_URL": f"redis://127.0.0.1:{port}/0",
         "LOG_LEVEL": "WARNING",
         "PUBLIC_BASE_URL": "https://bench.example.cn",
+        **({"DATABASE_URL": database_url} if database_url else {}),
     }
     try:
         subprocess.run(

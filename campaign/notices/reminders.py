@@ -8,7 +8,10 @@ On by default, configured per campaign in `Campaign.settings["reminders"]`:
 - `review`: every few days, inside the review window, to experts with unfinished scores
   (skipped while there are no experts);
 - `mailin`: weekly after the deadline, until the publication window ends, to winners whose
-  stamped materials have not arrived (skipped while there are no winners).
+  stamped materials have not arrived (skipped while there are no winners);
+- `exchange_invite`, `exchange_eve`, `exchange_seated`: the offline exchange's invitation to
+  winners, its day-before reminder, and the news that a waiting attendee got a seat
+  (`campaign.redeem.invitations`; templates of purpose `exchange`).
 Each uses the campaign's template of the same purpose (an official-account one of that
 purpose as fallback); its values come from the template's field mapping (fixed values and
 sources such as the deadline) plus the reminder's own `values`. `Notice.auto_key` is unique
@@ -27,6 +30,7 @@ from campaign.notices import operations as notices
 from campaign.notices.audiences import UNIT_STATUSES, check_audience, recipients
 from campaign.notices.problems import notice_problem
 from campaign.problems import Invalid
+from campaign.redeem import invitations
 from models import Campaign, MessageTemplate, Notice, db
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,7 @@ DEFAULTS = {
     "endorsement": {"enabled": True, "every_days": 3, "at": "09:00", "values": {}},
     "review": {"enabled": True, "every_days": 2, "at": "09:00", "values": {}},
     "mailin": {"enabled": True, "every_days": 7, "at": "09:00", "values": {}},
+    **invitations.DEFAULTS,  # exchange_* (campaign.redeem.invitations)
 }
 AUDIENCES = {
     "endorsement": {"group": "department_users", "status": ["endorsement_pending"]},
@@ -143,7 +148,7 @@ def due_reminders(campaign: Campaign, now: datetime.datetime) -> list[dict]:
                         "values": settings[kind]["values"],
                     }
                 )
-    return due
+    return due + invitations.due(campaign, settings, now, local_now)
 
 
 def _at(day: datetime.date, clock: str, zone: ZoneInfo) -> datetime.datetime:
@@ -207,7 +212,7 @@ def create_due(campaign: Campaign, now: datetime.datetime) -> list[int]:
     for reminder in due_reminders(campaign, now):
         key = reminder["auto_key"]
         exists = Notice.select().where((Notice.campaign == campaign) & (Notice.auto_key == key))
-        templates = templates_for(campaign, reminder["kind"])
+        templates = templates_for(campaign, reminder.get("purpose", reminder["kind"]))
         if exists.exists() or templates is None:
             continue
         if not recipients(campaign, check_audience(campaign, reminder["audience"])[0]):

@@ -5,6 +5,7 @@ entries, WeChat users never reach organizer endpoints, console accounts never ac
 WeChat users. "Not yours" is answered exactly like "does not exist".
 """
 
+import datetime
 import io
 
 import pytest
@@ -14,11 +15,14 @@ from campaign.accounts import create_account
 from campaign.sessions import issue_token
 from models import (
     Attachment,
+    Attendee,
     Department,
     DepartmentMember,
     Entry,
+    ExchangeSession,
     Unit,
     WechatUser,
+    utcnow,
 )
 
 OK, NOT_FOUND, UNAUTHORIZED, FORBIDDEN = "ok", 404, 401, 403
@@ -179,3 +183,87 @@ def test_publication_endpoints_are_for_organizers_only(client, world):
             else:
                 assert got == want, f"{role} {method} {path}: {got}, expected {want}"
     assert Publication.get_by_id(p).state == "open"  # finalize refused: objection verifying
+
+
+# --- Redeem and exchange (issue 13) ---
+S, T, P = "{session}", "{attendee}", "{ticket}"
+UNIT_CONTACTS = {**WECHAT_ONLY, "unit_a": OK, "unit_b": OK}
+WECHAT_USERS = {**UNIT_CONTACTS, "dept_d": OK, "dept_e": OK}
+EXCHANGE_POLICY = [
+    ("post", "/api/v1/org/redeem", {"code": P, "nonce": "m-1"}, ORGANIZER),
+    ("post", "/api/v1/org/redeem/batch", {"scans": [{"code": P, "nonce": "m"}]}, ORGANIZER),
+    ("get", "/api/v1/org/exchange/sessions", None, ORGANIZER),
+    ("post", "/api/v1/org/exchange/sessions", {"title": "x"}, ORGANIZER),
+    ("get", f"/api/v1/org/exchange/sessions/{S}", None, ORGANIZER),
+    ("patch", f"/api/v1/org/exchange/sessions/{S}", {"place": "x"}, ORGANIZER),
+    ("get", f"/api/v1/org/exchange/sessions/{S}/attendees", None, ORGANIZER),
+    ("get", f"/api/v1/org/exchange/sessions/{S}/badges.pdf", None, ORGANIZER),
+    ("get", f"/api/v1/org/exchange/sessions/{S}/attendance.xlsx", None, ORGANIZER),
+    ("post", f"/api/v1/org/exchange/attendees/{T}/cancel", None, ORGANIZER),
+    ("get", "/api/v1/me/exchange/sessions", None, WECHAT_USERS),
+    ("get", "/api/v1/me/exchange/attendees", None, UNIT_CONTACTS),
+    ("get", f"/api/v1/me/exchange/attendees/{T}/ticket.png", None, OWNER),
+    ("delete", f"/api/v1/me/exchange/attendees/{T}", None, OWNER),
+]
+
+
+@pytest.fixture
+def exchange_world(world, open_window):
+    """Unit A's attendee (with a ticket) in a session of the campaign."""
+    session = ExchangeSession.create(
+        campaign=open_window,
+        title="线下交流会",
+        starts_at=utcnow() + datetime.timedelta(days=3),
+        capacity=10,
+    )
+    attendee = Attendee.create(
+        campaign=open_window,
+        session=session,
+        unit=world["entry"].unit,
+        name="参会人",
+        ticket_code="matrix-ticket-code-0001",
+        registered_by="test",
+    )
+    return {**world, "session": session, "attendee": attendee}
+
+
+def _filled(value, ids: dict):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _filled(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, ids) for item in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "method, template, body, expected", EXCHANGE_POLICY, ids=lambda v: str(v)[:50]
+)
+def test_exchange_policy(client, exchange_world, method, template, body, expected):
+    ids = {
+        "session": exchange_world["session"].id,
+        "attendee": exchange_world["attendee"].id,
+        "ticket": exchange_world["attendee"].ticket_code,
+    }
+    path, body = _filled(template, ids), _filled(body, ids)
+    for role in ROLES:
+        want = expected.get(role, NOT_FOUND)
+        status = call(client, exchange_world["tokens"][role], method, path, body).status_code
+        if want == OK:
+            assert status not in (401, 403, 404), f"{role} {method} {path}: {status}"
+        else:
+            assert status == want, f"{role} {method} {path}: {status}, expected {want}"
+
+
+def test_a_unit_sees_only_its_own_tickets(client, exchange_world):
+    tokens, attendee = exchange_world["tokens"], exchange_world["attendee"]
+    own = call(client, tokens["unit_a"], "get", "/api/v1/me/exchange/attendees", None)
+    assert [a["ticket"]["code"] for a in own.get_json()["items"]] == [attendee.ticket_code]
+    other = call(client, tokens["unit_b"], "get", "/api/v1/me/exchange/attendees", None)
+    assert other.get_json() == {"items": []}
+    theirs = f"/api/v1/me/exchange/attendees/{attendee.id}/ticket.png"
+    missing = "/api/v1/me/exchange/attendees/999999/ticket.png"
+    answers = [call(client, tokens["unit_b"], "get", p, None) for p in (theirs, missing)]
+    assert answers[0].status_code == answers[1].status_code == 404
+    assert answers[0].data == answers[1].data

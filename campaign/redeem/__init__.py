@@ -1,0 +1,1 @@
+"""The one idempotent scan engine (the door and the mailroom) and the offline exchange."""
