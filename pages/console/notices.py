@@ -10,7 +10,6 @@ from campaign.definition import options
 from campaign.notices import operations as rules
 from campaign.notices import outbox
 from campaign.notices import preview as notice_preview
-from campaign.problems import Invalid
 from models import Department, MessageTemplate, Notice, utcnow
 from pages.console.layout import actor, campaign_or_404, page_for, paginate, render
 from tasks import notices as jobs
@@ -62,10 +61,7 @@ def preview():
 @bp.post("/notices")
 @page_for("organizer")
 def create():
-    try:
-        notice = rules.create_notice(campaign_or_404(), _notice_data(), actor())
-    except Invalid as invalid:
-        raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
+    notice = rules.create_notice(campaign_or_404(), _notice_data(), actor())
     return _to(notice)
 
 
@@ -88,13 +84,8 @@ def send(notice_id: int):
     """Now, or at a campaign-local time (`at`, from a datetime-local input)."""
     notice = _notice(notice_id)
     when = {"at": request.form["at"]} if request.form.get("when") == "at" else {}
-    try:
-        send_at = rules.send_time(notice.campaign, when, utcnow())
-        notice = rules.schedule(notice, send_at, actor())
-    except Invalid as invalid:
-        raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
-    except rules.NoticeStateError as refused:
-        raise ApiError(409, refused.code, "通知当前状态不能发送") from None
+    send_at = rules.send_time(notice.campaign, when, utcnow())
+    notice = rules.schedule(notice, send_at, actor())
     if notice.send_at <= utcnow():
         jobs.start(notice.id)
     return _to(notice)

@@ -3,9 +3,7 @@ and the automatic reminders, changed through `campaign.notices.reminders.configu
 
 from flask import Blueprint, request
 
-from api.errors import ApiError
 from campaign.notices import reminders
-from campaign.problems import Invalid
 from pages.console.layout import actor, campaign_or_404, page_for, render
 
 bp = Blueprint("settings", __name__)
@@ -15,6 +13,8 @@ KIND_LABELS = {
     "endorsement": "待推荐提醒（发给推荐单位）",
     "review": "评审提醒（发给专家）",
     "mailin": "材料寄送提醒（发给获奖单位）",
+    "exchange_invite": "交流活动邀请（发给获奖单位）",
+    "exchange_eve": "交流活动前一天提醒（发给已报名的参会人）",
 }
 
 
@@ -27,10 +27,7 @@ def index():
 @bp.post("/settings/reminders")
 @page_for("organizer")
 def save_reminders():
-    try:
-        reminders.configure(campaign_or_404(), _reminders_form(), actor())
-    except Invalid as invalid:
-        raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
+    reminders.configure(campaign_or_404(), _reminders_form(), actor())
     return _page("reminders", saved=True)
 
 
@@ -39,6 +36,8 @@ def _reminders_form() -> dict:
     text, so the rule reports it with its own message."""
     form, data = request.form, {}
     for kind, defaults in reminders.DEFAULTS.items():
+        if f"{kind}.at" not in form:  # a kind this page does not show keeps its settings
+            continue
         values = {"enabled": form.get(f"{kind}.enabled") == "on", "at": form.get(f"{kind}.at", "")}
         if "days_before" in defaults:
             raw = form.get(f"{kind}.days_before", "").replace("，", ",")

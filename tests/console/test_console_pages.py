@@ -80,8 +80,10 @@ def test_composer_problems_come_back_as_json_with_chinese_messages(organizer_bro
     response = organizer_browser.post("/console/notices", {"title": ""}, htmx=True)
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["message"] == "提交的内容未通过校验"
     assert {f["field"] for f in error["fields"]} >= {"title", "template"}
+    # the top-level message says what is wrong: how many problems, and the first of them
+    count, first = len(error["fields"]), error["fields"][0]["message"]
+    assert error["message"] == f"有 {count} 处需要修改：{first}等"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ browser identifies itself (Debian's Chromium driven by Playwright)."""
 
 import datetime
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from models import Objection
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI"
@@ -20,16 +18,14 @@ WECHAT_UA = (
 
 
 @pytest.fixture
-def phone():
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(
-            viewport={"width": 375, "height": 812}, user_agent=WECHAT_UA, device_scale_factor=2
-        )
-        yield context.new_page()
-        browser.close()
+def phone(chromium):
+    """A phone-sized context of the session's one browser (two Playwright instances cannot
+    share a thread)."""
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 812}, user_agent=WECHAT_UA, device_scale_factor=2
+    )
+    yield context.new_page()
+    context.close()
 
 
 def test_the_list_reads_on_a_phone_and_takes_an_objection(seed, organizer, live_server, phone):
