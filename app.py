@@ -24,6 +24,11 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
+from api.expert import reviews as expert_reviews
+from api.org import board as org_board
+from api.org import decisions as org_decisions
+from api.org import experts as org_experts
+from api.org import review as org_review
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
@@ -50,6 +55,11 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    org_experts.bp,
+    org_review.bp,
+    org_board.bp,
+    org_decisions.bp,
+    expert_reviews.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -651,6 +651,7 @@ class ExpertProfile(BaseModel):
     system = CharField(max_length=32, default="")  # a route code: the organization system
     region = CharField(max_length=64, default="")
     cap = IntegerField(default=120)
+    bind_code = CharField(max_length=16, null=True, unique=True)  # binds WeChat, used once
     created_at = DateTimeField(default=utcnow)
 
 

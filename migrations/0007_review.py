@@ -48,6 +48,7 @@ def up(migrator, db):
         system = CharField(max_length=32, default="")
         region = CharField(max_length=64, default="")
         cap = IntegerField(default=120)
+        bind_code = CharField(max_length=16, null=True, unique=True)
         created_at = DateTimeField()
 
         class Meta:

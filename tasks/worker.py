@@ -22,6 +22,7 @@ JOB_MODULES = (
     "notices",
     "qrcodes",
     "reminders",
+    "review",
     "touches",
     "wechat_events",
 )

@@ -144,9 +144,14 @@ def test_rerun_with_late_entries_moves_few_pairs_and_never_submitted_ones(seed):
     late = max(1, size * 5 // 100)
     entries = dict(first.entries) | {size + n: rng.choice(DOMAINS) for n in range(1, late + 1)}
     second = Instance(
-        entries, first.experts, first.k, first.forbidden, first.penalty,
-        fixed=submitted, current=frozenset(unsubmitted),
-    )  # fmt: skip
+        entries,
+        first.experts,
+        first.k,
+        first.forbidden,
+        first.penalty,
+        fixed=submitted,
+        current=frozenset(unsubmitted),
+    )
     after = solve(second)
     assert violations(second, after.pairs) == []
     assert submitted <= set(after.pairs)
@@ -161,9 +166,13 @@ def test_a_recusal_moves_that_pair_and_at_most_one_more_for_balance():
     before = solve(instance).pairs
     recused = before[len(before) // 2]
     again = Instance(
-        instance.entries, instance.experts, instance.k,
-        instance.forbidden | {recused}, instance.penalty, current=frozenset(before),
-    )  # fmt: skip
+        instance.entries,
+        instance.experts,
+        instance.k,
+        instance.forbidden | {recused},
+        instance.penalty,
+        current=frozenset(before),
+    )
     after = set(solve(again).pairs)
     assert recused not in after
     assert len(set(before) - after) <= 2

@@ -1,0 +1,40 @@
+"""Review messages go out through the notice outbox like every other message: an ordinary
+notice to an explicit list of people, with a unique `auto_key` so that the same event
+(a run published, a batch of decisions applied) makes one notice, hence one message per
+person (the outbox's unique (notice, user) key)."""
+
+import logging
+
+from peewee import IntegrityError
+
+from campaign import notices
+from campaign.reminders import templates_for
+from models import Campaign, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue_notice(
+    campaign: Campaign, purpose: str, user_ids: list, auto_key: str, title: str, actor: str
+) -> int | None:
+    """A scheduled notice (start it with tasks.notices.start) to `user_ids`, or None when
+    nobody is reachable, no template serves `purpose` (nor "general"), or it exists already."""
+    users = sorted({u for u in user_ids if u})
+    templates = templates_for(campaign, purpose) or templates_for(campaign, "general")
+    if not users or templates is None:
+        return None
+    data = {
+        "title": title,
+        "template": templates[0],
+        "fallback_template": templates[1],
+        "values": {},
+        "audience": {"group": "users", "users": users},
+    }
+    try:
+        notice = notices.create_notice(campaign, data, actor, auto_key=auto_key)
+    except notices.NoticeInvalid as invalid:
+        log.warning("review notice %s not sent: %s", auto_key, invalid.problems)
+        return None
+    except IntegrityError:
+        return None  # this event was announced already
+    return notices.schedule(notice, utcnow(), actor).id
