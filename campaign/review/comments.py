@@ -67,6 +67,8 @@ def _text(entry: Entry, data: dict) -> tuple[str, list]:
     if not isinstance(text, str) or not text.strip() or len(text) > 5000:
         raise Invalid([{"field": "text", "code": "required", "message": "此项为必填项"}])
     sources = data.get("sources") or []
-    if not isinstance(sources, list) or not all(s in submitted for s in sources):
+    if not isinstance(sources, list) or not all(
+        isinstance(s, int) and s in submitted for s in sources
+    ):
         raise Invalid([{"field": "sources", "code": "not_found", "message": "对象不存在"}])
     return text.strip(), sorted(sources)

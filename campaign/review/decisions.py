@@ -28,7 +28,7 @@ POSITIVE = ("shortlisted", "brand", "case")
 
 def stage(entry: Entry, outcome: str, reason: str, actor: str) -> Decision:
     """Stage (or change) the pending decision on an entry."""
-    if outcome not in TARGETS:
+    if not isinstance(outcome, str) or outcome not in TARGETS:
         raise Invalid(
             [
                 {

@@ -10,7 +10,7 @@ import copy
 
 from campaign.audit import record
 from campaign.definition import options
-from campaign.problems import problem
+from campaign.problems import is_whole_number, problem
 from campaign.review.refusals import REVIEW_MESSAGES, Invalid, Refused
 from models import Campaign, db, utcnow
 
@@ -112,9 +112,11 @@ def configure(campaign: Campaign, data: dict, actor: str) -> dict:
         "band": (0, 100),
         "shrinkage": (0, 1000),
     }
+    whole = ("k", "comment_min")
     for name, (low, high) in limits.items():
         if name in data:
-            if _number(data[name]) and low <= data[name] <= high:
+            kind_ok = is_whole_number(data[name]) if name in whole else _number(data[name])
+            if kind_ok and low <= data[name] <= high:
                 chosen[name] = data[name]
             else:
                 problems.append(_problem(name, "out_of_range", min=low, max=high))
