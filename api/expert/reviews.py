@@ -11,6 +11,7 @@ from api.payload import json_object
 from api.security import console_actor, current_account, current_user, login_required, role_required
 from campaign.review import conflicts, experts, rubric, scores
 from models import Assignment, Entry, ExpertProfile
+from tasks import review as jobs
 
 bp = Blueprint("expert_api", __name__, url_prefix="/api/v1/expert")
 
@@ -118,8 +119,6 @@ def recuse(entry_id: int):
     data = json_object()
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     notice = scores.recuse(_assignment(entry_id), reason, console_actor())
-    from tasks import review as jobs
-
     jobs.start_notices([notice])
     return jsonify(recused=True)
 

@@ -53,7 +53,8 @@ def build_instance(campaign: Campaign, k: int | None = None) -> Instance:
                 forbidden.add(pair)
             elif cost := soft_penalty(profile, entry, context):
                 penalty[pair] = cost
-    live = live_pairs(campaign)
+    pooled = {e.id for e in entries}
+    live = {p: a for p, a in live_pairs(campaign).items() if p[1] in pooled}
     fixed = {p for p, a in live.items() if a.pinned or a.submitted_at}
     return Instance(
         entries={e.id: e.domain for e in entries},
@@ -112,7 +113,7 @@ def create_run(campaign: Campaign, actor: str, k: int | None = None) -> Assignme
     with db.atomic():
         run = AssignmentRun.create(
             campaign=campaign,
-            params={"k": instance.k},
+            params={"k": instance.k, "entries": sorted(instance.entries)},
             pairs=[list(p) for p in result.pairs],
             stats=stats,
             created_by=actor,
@@ -122,8 +123,10 @@ def create_run(campaign: Campaign, actor: str, k: int | None = None) -> Assignme
 
 
 def diff(run: AssignmentRun) -> dict:
-    """What publishing would change: pairs added, removed and kept."""
-    live = set(live_pairs(run.campaign))
+    """What publishing would change: pairs added, removed and kept (only entries the run
+    covered: an entry shortlisted or withdrawn since keeps its pairs)."""
+    covered = set(run.params.get("entries", ()))
+    live = {p for p in live_pairs(run.campaign) if p[1] in covered}
     proposed = {tuple(p) for p in run.pairs}
     return {
         "added": sorted(proposed - live),

@@ -247,3 +247,20 @@ def test_an_expert_reopens_only_before_the_deadline(world):
     with pytest.raises(Refused, match="review_closed"):
         scores.reopen(assignment, "expert", by_organizer=False)
     assert scores.reopen(assignment, "organizer", by_organizer=True).submitted_at is None
+
+
+def test_a_rerun_never_touches_entries_that_left_review(world):
+    """A shortlisted entry's reviews (submitted or not) stay when the pool is solved again."""
+    campaign = world["campaign"]
+    publish_now(campaign)
+    weights = rubric.review_settings(campaign)["weights"]
+    entry = Entry.select().order_by(Entry.id).first()
+    mine = list(entry.assignments)
+    scores.submit(mine[0], full_review(weights, 80), "test")
+    decisions.stage(entry, "shortlisted", "", "test")
+    decisions.apply(campaign, "test")
+    before = {(a.expert_id, a.submitted_at is not None) for a in entry.assignments}
+    rerun = runs.create_run(campaign, "test")
+    assert entry.id not in rerun.params["entries"]
+    runs.publish(rerun, "test")
+    assert {(a.expert_id, a.submitted_at is not None) for a in entry.assignments} == before
