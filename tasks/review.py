@@ -3,12 +3,16 @@ is a job, with a time limit, never done inside a request) and starting the notic
 events queue (publishing a run, applying decisions)."""
 
 import logging
+import re
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from campaign.review import runs
 from campaign.review.refusals import Refused
 from models import Campaign, Notice, db
 from tasks.notices import start
-from tasks.queue import get_queue
+from tasks.queue import get_queue, redis_connection
 
 log = logging.getLogger(__name__)
 SOLVE_TIMEOUT = 120
@@ -38,3 +42,20 @@ def start_notices(notice_ids: list) -> None:
     for notice_id in notice_ids:
         if notice_id and Notice.get_or_none(Notice.id == notice_id):
             start(notice_id)
+
+
+JOB_ID = re.compile(r"[0-9a-f-]{1,64}")
+
+
+def job_state(job_id: str) -> dict | None:
+    """A solve job as the organizer follows it: queued, started, finished (with the run id or
+    the refusal) or failed; None when unknown or expired."""
+    if not JOB_ID.fullmatch(job_id):
+        return None
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    if job.func_name != f"{__name__}.solve_run":
+        return None
+    return {"job": job.id, "status": job.get_status(), "result": job.return_value()}

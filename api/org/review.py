@@ -103,6 +103,15 @@ def create_run():
     return jsonify(job=job.id, status="queued"), 202
 
 
+@bp.get("/jobs/<job_id>")
+@role_required("organizer")
+def solve_job(job_id: str):
+    state = jobs.job_state(job_id)
+    if state is None:
+        raise not_found()
+    return jsonify(state)
+
+
 def _run(run_id: int) -> AssignmentRun:
     run = AssignmentRun.get_or_none(
         (AssignmentRun.id == run_id) & (AssignmentRun.campaign == open_campaign())

@@ -12,6 +12,8 @@ reads (REVIEW-NOTES §3.2), and each expert's leniency said in words.
 
 import statistics
 
+from peewee import fn
+
 from campaign.definition import options
 from campaign.review.rubric import review_settings
 from models import Account, Assignment, Campaign, Decision, Entry, ReviewHold, Score
@@ -89,6 +91,7 @@ def board(campaign: Campaign, track: str | None = None, domain: str | None = Non
     for entry, expert, score, gate in reviews:
         per_entry.setdefault(entry, []).append((expert, score, gate))
     assigned = _assigned_counts(campaign)
+    criteria = criterion_means(campaign)
     holds = {
         (h.entry_id, h.kind): h
         for h in ReviewHold.select().join(Entry).where(Entry.campaign == campaign)
@@ -113,6 +116,7 @@ def board(campaign: Campaign, track: str | None = None, domain: str | None = Non
             decisions,
             settings,
         )
+        | {"criteria": criteria.get(entry.id, {})}
         for entry in entries.order_by(Entry.id)
     ]
     basis = "corrected" if settings["ranking_basis"] == "corrected" else "mean"
@@ -124,6 +128,22 @@ def board(campaign: Campaign, track: str | None = None, domain: str | None = Non
         "experts": expert_panel(bias, reviews),
         "quotas": quota_use(campaign),
     }
+
+
+def criterion_means(campaign: Campaign) -> dict:
+    """entry id → {criterion: mean points} over submitted reviews."""
+    rows = (
+        Score.select(Assignment.entry, Score.criterion, fn.AVG(Score.value))
+        .join(Assignment)
+        .join(Entry)
+        .where((Entry.campaign == campaign) & Assignment.submitted_at.is_null(False))
+        .group_by(Assignment.entry, Score.criterion)
+        .tuples()
+    )
+    means: dict = {}
+    for entry, criterion, mean in rows:
+        means.setdefault(entry, {})[criterion] = round(float(mean), 2)
+    return means
 
 
 def _assigned_counts(campaign: Campaign) -> dict:

@@ -40,9 +40,13 @@ def test_walkthrough(client, open_window, wechat, settings, run_jobs, fast_outbo
     assert preflight["feasible"] and preflight["entries"] == 40 and preflight["experts"] == 8
     assert all("均可配齐" in d["message"] for d in preflight["domains"])
 
-    assert org.post(f"{REVIEW}/runs", json={}).status_code == 202
+    queued = org.post(f"{REVIEW}/runs", json={})
+    assert queued.status_code == 202
     run_jobs()
-    run_id = org.get(f"{REVIEW}/runs").get_json()["items"][0]["id"]
+    job = org.get(f"{REVIEW}/jobs/{queued.get_json()['job']}").get_json()
+    assert job["status"] == "finished"
+    run_id = job["result"]["run"]
+    assert org.get(f"{REVIEW}/runs").get_json()["items"][0]["id"] == run_id
     draft = org.get(f"{REVIEW}/runs/{run_id}").get_json()
     assert draft["status"] == "draft" and len(draft["diff"]["added"]) == 120
     assert client.get("/api/v1/expert/entries", headers=auth(experts[2]["token"])).get_json() == {
@@ -146,6 +150,7 @@ def test_walkthrough(client, open_window, wechat, settings, run_jobs, fast_outbo
     lenient = next(p for p in board["experts"] if p["expert"] == experts[5]["account"].id)
     assert "高" in lenient["words"] and lenient["leniency"] > 3
     assert {"mean", "median", "spread", "disagreement", "corrected"} <= set(rows[some])
+    assert set(rows[some]["criteria"]) == set(weights)
 
     # the chair queue blocks a positive decision until the chair rules
     blocked = org.put(f"{REVIEW}/entries/{gate_failed}/decision", json={"outcome": "shortlisted"})
