@@ -151,7 +151,7 @@ def apply(campaign: Campaign, actor: str) -> dict:
     """Every pending decision, in one transaction: each status through `status.move`, or
     none (Refused lists what could not move). Then one notice per kind of result."""
     batch = f"{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
-    with db.atomic() as transaction:
+    with db.atomic():
         staged = pending(campaign)
         if not staged:
             raise Refused("nothing_to_apply", "没有待执行的决定")
@@ -179,14 +179,18 @@ def apply(campaign: Campaign, actor: str) -> dict:
                 owners["awarded"].append(entry.owner_id)
             elif decision.award == "none":
                 owners["not_selected"].append(entry.owner_id)
-        if failed:
-            transaction.rollback()
+        if failed:  # the transaction rolls back every move made so far
             raise Refused("apply_failed", "部分作品状态已变化，全部决定均未执行", failed)
         ids = [d.id for d in staged]
         Decision.update(state="applied", applied_at=utcnow()).where(Decision.id.in_(ids)).execute()
         notices = {
             kind: queue_notice(
-                campaign, "result", users, f"decisions:{batch}:{kind}", "评选结果通知", actor
+                campaign,
+                (kind, "result"),
+                users,
+                f"decisions:{batch}:{kind}",
+                "评选结果通知",
+                actor,
             )
             for kind, users in owners.items()
         }

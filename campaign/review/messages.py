@@ -15,12 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def queue_notice(
-    campaign: Campaign, purpose: str, user_ids: list, auto_key: str, title: str, actor: str
+    campaign: Campaign, purposes: tuple, user_ids: list, auto_key: str, title: str, actor: str
 ) -> int | None:
-    """A scheduled notice (start it with tasks.notices.start) to `user_ids`, or None when
-    nobody is reachable, no template serves `purpose` (nor "general"), or it exists already."""
+    """A scheduled notice (start it with tasks.notices.start) to `user_ids`, with the template
+    of the first of `purposes` the campaign has (then "general"); None when nobody is
+    reachable, there is no template, or this event was announced already."""
     users = sorted({u for u in user_ids if u})
-    templates = templates_for(campaign, purpose) or templates_for(campaign, "general")
+    templates = next(
+        (found for p in (*purposes, "general") if (found := templates_for(campaign, p))), None
+    )
     if not users or templates is None:
         return None
     data = {

@@ -203,7 +203,7 @@ def publish(run: AssignmentRun, actor: str) -> int | None:
         affected = {x for x, _ in changes["added"]} | {x for x, _ in changes["removed"]}
         notice_id = queue_notice(
             campaign,
-            "review",
+            ("review",),
             _wechat_users(affected),
             f"review-run:{run.id}",
             "专家点评任务更新",
@@ -261,7 +261,7 @@ def add_pair(campaign: Campaign, expert_id, entry_id, actor: str) -> tuple[Assig
         record(actor, "review.pair.add", assignment, None, {"entry": entry.id}, campaign.id)
         notice_id = queue_notice(
             campaign,
-            "review",
+            ("review",),
             _wechat_users({profile.account_id}),
             f"review-pin:{assignment.id}",
             "新的专家点评任务",

@@ -264,3 +264,29 @@ def test_a_rerun_never_touches_entries_that_left_review(world):
     assert entry.id not in rerun.params["entries"]
     runs.publish(rerun, "test")
     assert {(a.expert_id, a.submitted_at is not None) for a in entry.assignments} == before
+
+
+def test_result_messages_use_the_template_of_their_kind(world, wechat, settings):
+    """Awarded units get the `awarded` template; the not-selected fall back to `result`."""
+    from models import MessageTemplate, Notice
+    from tests.review.review_world import FIELDS, KEYS
+
+    campaign = world["campaign"]
+    wechat.state.add_template(settings.wxa.appid, "tpl-awarded", keys=KEYS)
+    awarded = MessageTemplate.create(
+        campaign=campaign, purpose="awarded", channel="wxa_subscribe",
+        template_id="tpl-awarded", title="入选", fields=FIELDS,
+    )  # fmt: skip
+    for entry in Entry.select().order_by(Entry.id)[:2]:
+        decisions.stage(entry, "shortlisted", "", "test")
+    decisions.apply(campaign, "test")
+    first, second = (Entry.get_by_id(e.id) for e in Entry.select().order_by(Entry.id)[:2])
+    decisions.stage(first, first.track, "", "test")
+    decisions.stage(second, "none", "", "test")
+    result = decisions.apply(campaign, "test")
+    purposes = {
+        n.auto_key.rsplit(":", 1)[1]: n.template.purpose
+        for n in Notice.select().where(Notice.id.in_(result["notices"]))
+    }
+    assert purposes == {"awarded": "awarded", "not_selected": "result"}
+    assert awarded.id in {n.template_id for n in Notice.select()}
