@@ -157,6 +157,7 @@ ORG_REVIEW_POLICY = [
 ]
 EXPERT_POLICY = [
     ("get", f"/api/v1/expert/entries/{E}", None),
+    ("get", f"/api/v1/expert/entries/{E}/attachments/{A}/file", None),
     ("put", f"/api/v1/expert/entries/{E}/review", {"comment": "草稿"}),
     ("post", f"/api/v1/expert/entries/{E}/review/submit", {}),
     ("post", f"/api/v1/expert/entries/{E}/recuse", {"reason": "x"}),
@@ -199,7 +200,7 @@ def test_review_organizer_policy(client, review_world, method, template, body):
 
 @pytest.mark.parametrize("method, template, body", EXPERT_POLICY, ids=lambda v: str(v)[:40])
 def test_review_expert_policy(client, review_world, method, template, body):
-    path = template.format(entry=review_world["entry"].id)
+    path = template.format(entry=review_world["entry"].id, attachment=review_world["attachment"].id)
     expected = {
         **{role: UNAUTHORIZED for role in ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e")},
         "organizer": FORBIDDEN,

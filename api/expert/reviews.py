@@ -6,11 +6,12 @@ like a missing entry."""
 from flask import Blueprint, jsonify
 
 from api.access import open_campaign
+from api.attachments import stored_file
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import console_actor, current_account, current_user, login_required, role_required
 from campaign.review import conflicts, experts, rubric, scores
-from models import Assignment, Entry, ExpertProfile
+from models import Assignment, Attachment, Entry, ExpertProfile
 from tasks import review as jobs
 
 bp = Blueprint("expert_api", __name__, url_prefix="/api/v1/expert")
@@ -90,6 +91,18 @@ def get_entry(entry_id: int):
     return jsonify(
         entry=scores.entry_for_expert(assignment.entry), review=scores.review_view(assignment)
     )
+
+
+@bp.get("/entries/<int:entry_id>/attachments/<int:attachment_id>/file")
+@role_required("expert")
+def attachment_file(entry_id: int, attachment_id: int):
+    """An assigned entry's evidence file (photos, documents, press copies)."""
+    attachment = Attachment.get_or_none(
+        (Attachment.id == attachment_id) & (Attachment.entry == _assignment(entry_id).entry_id)
+    )
+    if attachment is None or not attachment.storage_key:
+        raise ApiError(404, "not_found", "请求的内容不存在")
+    return stored_file(attachment, as_download=False)
 
 
 @bp.put("/entries/<int:entry_id>/review")

@@ -36,7 +36,14 @@ def entry_for_expert(entry: Entry) -> dict:
         "results": entry.results,
         "significance": entry.significance,
         "attachments": [
-            {"id": a.id, "kind": a.kind, "name": a.original_name, "mime": a.mime}
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "name": a.original_name,
+                "mime": a.mime,
+                "link": a.link,
+                "file": bool(a.storage_key),
+            }
             for a in entry.attachments
         ],
     }
