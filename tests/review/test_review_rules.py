@@ -290,3 +290,27 @@ def test_result_messages_use_the_template_of_their_kind(world, wechat, settings)
     }
     assert purposes == {"awarded": "awarded", "not_selected": "result"}
     assert awarded.id in {n.template_id for n in Notice.select()}
+
+
+def test_the_same_database_gives_the_same_assignment(world):
+    campaign = world["campaign"]
+    first, second = runs.create_run(campaign, "a"), runs.create_run(campaign, "b")
+    assert first.pairs == second.pairs and first.stats == second.stats | {
+        "solve_ms": first.stats["solve_ms"]
+    }
+
+
+def test_an_entry_no_expert_may_take_is_reported_not_forced(world):
+    """Every rural expert declares a conflict with one rural entry: the pre-flight names it,
+    and the run leaves it short instead of breaking the rule."""
+    from campaign.review import conflicts
+
+    campaign = world["campaign"]
+    entry = next(e for e in world["entries"] if e.domain == "rural")
+    for profile in experts.profiles(campaign):
+        if "rural" in profile.domains:
+            conflicts.declare(profile, {"entry": entry.id}, "test")
+    report = runs.preflight(campaign)
+    assert entry.id in report["short_entries"] and not report["feasible"]
+    run = runs.create_run(campaign, "test")
+    assert entry.id not in {e for _, e in run.pairs}
