@@ -10,9 +10,12 @@ The graph is HotCRP's and OpenReview's (REVIEW-NOTES §2.4):
 Costs are lexicographic, each layer dwarfing everything below it:
 1. coverage, tiered: an entry's r-th reviewer earns more than anyone's (r+1)-th, so when
    experts are short every entry gets k−1 before any gets k (B exceeds any path's cost);
-2. load balance: a convex cost per unit of load minimizes the sorted load vector, which
-   makes max − min optimal for the coverage reached (W exceeds every soft cost summed);
-3. stability: a pair that exists and is not submitted is kept unless that breaks 1 or 2;
+2. stability: a live pair that is not submitted stays unless coverage needs it elsewhere,
+   so a re-run moves as few pairs as possible (a kept pair is worth more than any load
+   it could even out);
+3. load balance: a convex cost per unit of load minimizes the sorted load vector, which
+   makes max − min optimal for the coverage reached, over the pairs free to move (W
+   exceeds every soft cost summed);
 4. soft conflicts (same region, same system) as small penalties.
 Hard conflicts and domain mismatches are missing arcs, never penalties; pins and submitted
 pairs are subtracted first (from the expert's cap and the entry's need) and never move.
@@ -23,8 +26,6 @@ import time
 from dataclasses import dataclass, field
 
 from ortools.graph.python import min_cost_flow
-
-KEEP_BONUS_MIN = 1  # a kept pair beats a fresh one with the same soft penalty
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,11 @@ def solve(instance: Instance) -> Result:
     need = {i: max(instance.k - fixed_cover.get(i, 0), 0) for i in entry_ids}
     demand = sum(need.values())
     candidates = _candidates(instance, experts, entry_ids, need)
-    keep = max(instance.penalty.values(), default=0) + KEEP_BONUS_MIN
-    span = 2 * keep
-    weight = span * (demand + 1) + 1
     top_cap = max((e.cap for e in experts), default=0)
-    reward = weight * (top_cap + 1) + span * (demand + 1) + 1
+    soft = max(instance.penalty.values(), default=0) + 1
+    weight = soft * (demand + 1) + 1  # a unit of load outweighs every soft penalty together
+    keep = weight * (top_cap + 1) + 1  # keeping a pair outweighs what moving it gains in load
+    reward = keep * (demand + 1) + weight * (top_cap + 1) + 1  # coverage outweighs it all
 
     flow = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, 1

@@ -20,6 +20,7 @@ from models import Account, Assignment, AssignmentRun, Campaign, Entry, db, utcn
 
 POOL = (entry_status.UNDER_REVIEW,)
 DRAFT, PUBLISHED, DISCARDED = "draft", "published", "discarded"
+INSERT_BATCH = 1000
 
 
 def pool(campaign: Campaign) -> list[Entry]:
@@ -191,12 +192,12 @@ def publish(run: AssignmentRun, actor: str) -> int | None:
         removed = [live[p].id for p in changes["removed"]]
         if removed:
             Assignment.delete().where(Assignment.id.in_(removed)).execute()
-        Assignment.insert_many(
-            [
-                {"expert": x, "entry": e, "run": run.id, "assigned_by": actor}
-                for x, e in changes["added"]
-            ]
-        ).execute() if changes["added"] else None
+        added = [
+            {"expert": x, "entry": e, "run": run.id, "assigned_by": actor}
+            for x, e in changes["added"]
+        ]
+        for start in range(0, len(added), INSERT_BATCH):
+            Assignment.insert_many(added[start : start + INSERT_BATCH]).execute()
         AssignmentRun.update(status=DISCARDED).where(
             (AssignmentRun.campaign == campaign) & (AssignmentRun.status == DRAFT)
         ).execute()

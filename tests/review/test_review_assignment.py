@@ -86,7 +86,11 @@ def max_possible_coverage(instance: Instance) -> int:
 
 
 PROPERTY = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+    derandomize=True,  # the same 40 instances in every run; a wider scan is in the report
 )
 
 
@@ -159,9 +163,8 @@ def test_rerun_with_late_entries_moves_few_pairs_and_never_submitted_ones(seed):
     assert len(moved) <= 0.05 * len(unsubmitted), (len(moved), len(unsubmitted))
 
 
-def test_a_recusal_moves_that_pair_and_at_most_one_more_for_balance():
-    """Balance outranks stability: the recusing expert now has one entry fewer, so at most
-    one other pair may move to even the loads out again."""
+def test_a_recusal_moves_only_that_pair():
+    """Stability outranks balance: the entry gets one new expert and nothing else moves."""
     instance = random_instance(7, entries=120, tight=1.5)
     before = solve(instance).pairs
     recused = before[len(before) // 2]
@@ -175,7 +178,7 @@ def test_a_recusal_moves_that_pair_and_at_most_one_more_for_balance():
     )
     after = set(solve(again).pairs)
     assert recused not in after
-    assert len(set(before) - after) <= 2
+    assert len(set(before) - after) == 1
     assert sum(1 for x, e in after if e == recused[1]) == instance.k
 
 
