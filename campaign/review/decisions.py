@@ -11,6 +11,7 @@ import secrets
 
 from campaign import status as entry_status
 from campaign.audit import record
+from campaign.departments import VISIBLE_CHECKS
 from campaign.review.board import gate_state
 from campaign.review.messages import queue_notice
 from campaign.review.refusals import REVIEW_MESSAGES, Invalid, Refused
@@ -208,8 +209,6 @@ def apply(campaign: Campaign, actor: str) -> dict:
 def open_review(campaign: Campaign, actor: str) -> int:
     """Start review: entries ready for it (online entries submitted, department entries
     endorsed, text cleared) move to under_review; the review window opens now if unset."""
-    from campaign.departments import VISIBLE_CHECKS
-
     ready = Entry.select().where(
         (Entry.campaign == campaign)
         & Entry.content_check.in_(VISIBLE_CHECKS)

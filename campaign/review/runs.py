@@ -12,7 +12,12 @@ from campaign.definition import options
 from campaign.problems import is_row_id
 from campaign.review import experts as expert_rules
 from campaign.review.assignment import Expert, Instance, shortfall, solve, violations
-from campaign.review.conflicts import ConflictContext, hard_reason, soft_penalty
+from campaign.review.conflicts import (
+    ConflictContext,
+    hard_reason,
+    refuse_if_conflicted,
+    soft_penalty,
+)
 from campaign.review.messages import queue_notice
 from campaign.review.refusals import Invalid, Refused
 from campaign.review.rubric import review_settings
@@ -272,8 +277,6 @@ def add_pair(campaign: Campaign, expert_id, entry_id, actor: str) -> tuple[Assig
 
 
 def _pair_parts(campaign: Campaign, expert_id, entry_id):
-    from campaign.review.conflicts import refuse_if_conflicted
-
     problems = [
         {"field": name, "code": "required", "message": "此项为必填项"}
         for name, value in (("expert", expert_id), ("entry", entry_id))

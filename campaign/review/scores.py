@@ -9,6 +9,9 @@ the texts name the unit, so conflicts of interest do the protecting).
 
 from campaign.audit import record
 from campaign.problems import problem
+from campaign.review import runs
+from campaign.review.conflicts import declare
+from campaign.review.experts import profile_of
 from campaign.review.refusals import REVIEW_MESSAGES, Invalid, Refused
 from campaign.review.rubric import GATE_OPTIONS, review_closed, review_settings
 from campaign.wordcount import count_zi as count
@@ -202,10 +205,6 @@ def recuse(assignment: Assignment, reason: str, actor: str) -> int | None:
     """The expert steps aside: the recusal is recorded (every later run honours it), the pair
     goes, and the least-loaded eligible expert takes the entry (pinned; told through the
     outbox). Returns the replacement's notice id, if any."""
-    from campaign.review import runs
-    from campaign.review.conflicts import declare
-    from campaign.review.experts import profile_of
-
     if assignment.submitted_at:
         raise Refused("review_submitted", "评审已提交，不能回避")
     entry = assignment.entry
