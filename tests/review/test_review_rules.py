@@ -314,3 +314,25 @@ def test_an_entry_no_expert_may_take_is_reported_not_forced(world):
     assert entry.id in report["short_entries"] and not report["feasible"]
     run = runs.create_run(campaign, "test")
     assert entry.id not in {e for _, e in run.pairs}
+
+
+def test_review_reminders_reach_experts_with_unfinished_reviews_only(world):
+    """The existing reminder audience (experts, review_pending) reads the live assignment."""
+    from campaign.audiences import recipients
+
+    campaign = world["campaign"]
+    audience = {"group": "experts", "status": ["review_pending"]}
+    assert recipients(campaign, audience) == [], "nothing published, nobody to remind"
+    publish_now(campaign)
+    everyone = sorted(e["account"].wechat_user_id for e in world["experts"])
+    busy = {a.expert_id for a in Assignment.select()}
+    expected = sorted(
+        e["account"].wechat_user_id for e in world["experts"] if e["account"].id in busy
+    )
+    assert recipients(campaign, audience) == expected and set(expected) <= set(everyone)
+    done = world["experts"][2]["account"]
+    assert done.id in busy and done.wechat_user_id in expected
+    weights = rubric.review_settings(campaign)["weights"]
+    for assignment in Assignment.select().where(Assignment.expert == done.id):
+        scores.submit(assignment, full_review(weights, 75), "test")
+    assert done.wechat_user_id not in recipients(campaign, audience)
