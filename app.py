@@ -8,6 +8,7 @@ import runtime
 from api import errors, health, request_hooks
 from api.console import auth as console_auth
 from api.dept import department
+from api.expert import reviews as expert_reviews
 from api.org import (
     attribution,
     channels,
@@ -18,10 +19,14 @@ from api.org import (
     reminders,
     templates,
 )
+from api.org import board as org_board
+from api.org import decisions as org_decisions
 from api.org import entries as org_entries
 from api.org import exchange as org_exchange
+from api.org import experts as org_experts
 from api.org import publications as org_publications
 from api.org import redeem as org_redeem
+from api.org import review as org_review
 from api.public import publications as public_publications
 from api.unit import attachments, auth, entries, subscriptions, text, touches, units
 from api.unit import campaign as campaign_api
@@ -73,6 +78,11 @@ BLUEPRINTS = (
     org_exchange.bp,
     unit_exchange.bp,
     ticket_pages.bp,
+    org_experts.bp,
+    org_review.bp,
+    org_board.bp,
+    org_decisions.bp,
+    expert_reviews.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -541,7 +541,8 @@ class Delivery(BaseModel):
 
 
 class Assignment(BaseModel):
-    """An entry given to an expert to score."""
+    """An entry given to an expert to score: live once its run is published (or pinned by
+    hand). The gate verdict and the overall comment (专家点评) live here, criteria in `Score`."""
 
     entry = ForeignKeyField(Entry, backref="assignments", on_delete="CASCADE")
     expert = ForeignKeyField(Account, backref="assignments", on_delete="CASCADE")
@@ -549,13 +550,18 @@ class Assignment(BaseModel):
     submitted_at = DateTimeField(null=True)
     assigned_by = CharField(max_length=64)
     assigned_at = DateTimeField(default=utcnow)
+    run = IntegerField(null=True)  # the AssignmentRun that placed it; None when by hand
+    pinned = BooleanField(default=False)
+    gate = CharField(max_length=8, default="")  # "" | pass | doubt | fail
+    gate_remark = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("expert", "entry"), True),)
 
 
 class Score(BaseModel):
-    """One criterion's score within an assignment."""
+    """One criterion's points within an assignment, with an optional remark."""
 
     assignment = ForeignKeyField(Assignment, backref="scores", on_delete="CASCADE")
     criterion = CharField(max_length=32)
@@ -567,7 +573,8 @@ class Score(BaseModel):
 
 
 class ConflictDeclaration(BaseModel):
-    """An expert's conflict of interest with a unit, department or entry."""
+    """A hard conflict declared by an expert or an organizer with a unit, a department or an
+    entry, or an expert's recusal (回避, `kind="recusal"`): every later run honours it."""
 
     expert = ForeignKeyField(Account, backref="conflicts", on_delete="CASCADE")
     unit = ForeignKeyField(Unit, null=True, on_delete="CASCADE")
@@ -575,17 +582,21 @@ class ConflictDeclaration(BaseModel):
     entry = ForeignKeyField(Entry, null=True, on_delete="CASCADE")
     reason = TextField(default="")
     created_at = DateTimeField(default=utcnow)
+    kind = CharField(max_length=16, default="declared")  # declared | recusal
+    created_by = CharField(max_length=64, default="")
 
 
 class Decision(BaseModel):
-    """An organizer's staged or applied award decision on an entry."""
+    """An organizer's decision on an entry, staged (`pending`) then applied in one go;
+    `award` is the outcome: shortlisted (初选), brand, case or none (未入选)."""
 
     entry = ForeignKeyField(Entry, backref="decisions", unique=True, on_delete="CASCADE")
-    award = CharField(max_length=16)  # brand | case | none
+    award = CharField(max_length=16)  # shortlisted | brand | case | none
     state = CharField(max_length=16, default="pending")  # pending | applied
     reason = TextField(default="")
     decided_by = CharField(max_length=64)
     decided_at = DateTimeField(default=utcnow)
+    applied_at = DateTimeField(null=True)
 
 
 class MailIn(BaseModel):
@@ -780,6 +791,74 @@ class Redemption(BaseModel):
         )
 
 
+# --- review (issue 12) ---
+
+
+class ExpertProfile(BaseModel):
+    """What makes a console account an expert of a campaign: the domains they judge, where
+    they work (a department, a unit, or just a name) and how many entries they take."""
+
+    account = ForeignKeyField(Account, backref="expert_profiles", unique=True, on_delete="CASCADE")
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    domains = JSONField(default=list)
+    organization = CharField(max_length=200, default="")
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    unit = ForeignKeyField(Unit, null=True, on_delete="SET NULL")
+    system = CharField(max_length=32, default="")  # a route code: the organization system
+    region = CharField(max_length=64, default="")
+    cap = IntegerField(default=120)
+    bind_code = CharField(max_length=16, null=True, unique=True)  # binds WeChat, used once
+    created_at = DateTimeField(default=utcnow)
+
+
+class AssignmentRun(BaseModel):
+    """One solve: a draft the organizer inspects, then publishes (or discards)."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    status = CharField(max_length=16, default="draft")  # draft | published | discarded
+    params = JSONField(default=dict)
+    pairs = JSONField(default=list)  # [[expert account id, entry id], …]: the whole proposal
+    stats = JSONField(default=dict)
+    created_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    published_by = CharField(max_length=64, null=True)
+    published_at = DateTimeField(null=True)
+    notice = ForeignKeyField(Notice, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("campaign", "status"), False),)
+
+
+class ReviewHold(BaseModel):
+    """An entry taken off the plain ranking: the chair's 政治性 queue (`chair`) or the
+    committee re-review (`recheck`, 复核); open until someone rules on it."""
+
+    entry = ForeignKeyField(Entry, backref="holds", on_delete="CASCADE")
+    kind = CharField(max_length=8)  # chair | recheck
+    state = CharField(max_length=8, default="open")  # open | resolved
+    outcome = CharField(max_length=16, default="")  # chair: pass | fail; recheck: keep | …
+    note = TextField(default="")
+    opened_by = CharField(max_length=64)
+    opened_at = DateTimeField(default=utcnow)
+    resolved_by = CharField(max_length=64, null=True)
+    resolved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("entry", "kind"), True),)
+
+
+class PublishedComment(BaseModel):
+    """The 专家点评 the public reads beside an awarded entry: one expert's comment or an edited
+    synthesis, attributed as the organizer decides (e.g. 专家组点评)."""
+
+    entry = ForeignKeyField(Entry, backref="published_comments", unique=True, on_delete="CASCADE")
+    text = TextField()
+    attribution = CharField(max_length=100)
+    sources = JSONField(default=list)  # the assignment ids it was drawn from
+    published_by = CharField(max_length=64)
+    published_at = DateTimeField(default=utcnow)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -820,6 +899,10 @@ MODELS = [
     ExchangeSession,
     Attendee,
     Redemption,
+    ExpertProfile,
+    AssignmentRun,
+    ReviewHold,
+    PublishedComment,
 ]
 
 

@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, checkin, console, funnel, notices, qr
+from bench import callback, checkin, console, funnel, notices, qr, review
 from bench import publication as publication_bench
 
 BENCHMARKS = (
@@ -11,6 +11,7 @@ BENCHMARKS = (
     console.main,
     publication_bench.main,
     checkin.main,
+    review.main,
 )
 
 

@@ -17,7 +17,18 @@ from campaign.problems import Refused
 from models import Campaign, MessageTemplate, Notice, db
 
 CHANNELS = ("wxa_subscribe", "mp_template")
-PURPOSES = ("deadline", "endorsement", "review", "mailin", "general", "publication", "exchange")
+PURPOSES = (
+    "deadline",
+    "endorsement",
+    "review",
+    "mailin",
+    "result",
+    "awarded",
+    "not_selected",
+    "general",
+    "publication",
+    "exchange",
+)
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_FIELDS = 20
 

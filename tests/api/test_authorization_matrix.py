@@ -20,6 +20,7 @@ from models import (
     DepartmentMember,
     Entry,
     ExchangeSession,
+    ExpertProfile,
     Unit,
     WechatUser,
     utcnow,
@@ -267,3 +268,109 @@ def test_a_unit_sees_only_its_own_tickets(client, exchange_world):
     answers = [call(client, tokens["unit_b"], "get", p, None) for p in (theirs, missing)]
     assert answers[0].status_code == answers[1].status_code == 404
     assert answers[0].data == answers[1].data
+
+
+# --- review (issue 12) ---
+# Experts reach only what is assigned to them; organizers' review endpoints refuse experts
+# (403) and WeChat users (401); "not assigned" is byte-identical to "does not exist".
+R = "/api/v1/org/review"
+ORG_REVIEW_POLICY = [
+    ("get", "/api/v1/org/experts", None),
+    ("get", f"{R}/rubric", None),
+    ("get", f"{R}/preflight", None),
+    ("get", f"{R}/runs", None),
+    ("get", f"{R}/board", None),
+    ("get", f"{R}/decisions", None),
+    ("get", f"{R}/conflicts", None),
+    ("get", f"{R}/scores.xlsx", None),
+    ("get", f"{R}/entries/{E}/summary.pdf", None),
+    ("put", f"{R}/entries/{E}/decision", {"outcome": "none"}),
+    ("post", f"{R}/entries/{E}/chair", {"outcome": "pass"}),
+]
+EXPERT_POLICY = [
+    ("get", f"/api/v1/expert/entries/{E}", None),
+    ("get", f"/api/v1/expert/entries/{E}/attachments/{A}/file", None),
+    ("put", f"/api/v1/expert/entries/{E}/review", {"comment": "草稿"}),
+    ("post", f"/api/v1/expert/entries/{E}/review/submit", {}),
+    ("post", f"/api/v1/expert/entries/{E}/recuse", {"reason": "x"}),
+]
+REVIEW_ROLES = (*ROLES, "expert_b")
+
+
+@pytest.fixture
+def review_world(world, open_window):
+    """The matrix world, plus: `expert` has a profile and the entry assigned (published);
+    `expert_b` is another expert (another domain: never the replacement), nothing assigned."""
+    from campaign.review import experts as expert_rules
+    from models import Account, Assignment
+
+    entry = world["entry"]
+    Entry.update(status="under_review", domain="rural").where(Entry.id == entry.id).execute()
+    account = Account.get(Account.username == "exp")
+    ExpertProfile.create(account=account, campaign=open_window, domains=["rural"])
+    Assignment.create(entry=entry, expert=account, assigned_by="test")
+    other, _ = expert_rules.invite(
+        open_window,
+        {"username": "exp-b", "display_name": "乙", "domains": ["urban"], "password": "x" * 12},
+        "test",
+    )
+    world["tokens"]["expert_b"], _ = issue_token(other.account)
+    return world
+
+
+@pytest.mark.parametrize("method, template, body", ORG_REVIEW_POLICY, ids=lambda v: str(v)[:40])
+def test_review_organizer_policy(client, review_world, method, template, body):
+    path = template.format(entry=review_world["entry"].id)
+    expected = {**ORGANIZER, "expert_b": FORBIDDEN}
+    for role in REVIEW_ROLES:
+        status = call(client, review_world["tokens"][role], method, path, body).status_code
+        if expected[role] == OK:
+            assert status not in (401, 403, 404), f"{role} {method} {path}: {status}"
+        else:
+            assert status == expected[role], f"{role} {method} {path}: {status}"
+
+
+@pytest.mark.parametrize("method, template, body", EXPERT_POLICY, ids=lambda v: str(v)[:40])
+def test_review_expert_policy(client, review_world, method, template, body):
+    path = template.format(entry=review_world["entry"].id, attachment=review_world["attachment"].id)
+    expected = {
+        **{role: UNAUTHORIZED for role in ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e")},
+        "organizer": FORBIDDEN,
+        "expert": OK,
+        "expert_b": NOT_FOUND,
+    }
+    for role in REVIEW_ROLES:
+        status = call(client, review_world["tokens"][role], method, path, body).status_code
+        if expected[role] == OK:
+            assert status not in (401, 403, 404), f"{role} {method} {path}: {status}"
+        else:
+            assert status == expected[role], f"{role} {method} {path}: {status}"
+
+
+def test_an_expert_never_reads_route_department_or_endorsement(client, review_world):
+    entry = review_world["entry"]
+    token = review_world["tokens"]["expert"]
+    read = call(client, token, "get", f"/api/v1/expert/entries/{entry.id}", None).get_json()
+    assert {"route", "department", "channel", "status", "endorsement"} & set(read["entry"]) == set()
+    assert "org_dept" not in str(read) and "D" not in {read["entry"]["unit"]}
+    unassigned = call(
+        client,
+        review_world["tokens"]["expert_b"],
+        "get",
+        f"/api/v1/expert/entries/{entry.id}",
+        None,
+    )
+    missing = call(client, token, "get", "/api/v1/expert/entries/999999", None)
+    assert unassigned.data == missing.data
+
+
+def test_a_department_never_reads_scores(client, review_world):
+    from models import Assignment, Score
+
+    assignment = Assignment.get(Assignment.entry == review_world["entry"].id)
+    Score.create(assignment=assignment, criterion="operability", value=17.5, comment="评分备注")
+    Assignment.update(comment="专家点评内容", gate="pass").execute()
+    listed = call(client, review_world["tokens"]["dept_d"], "get", "/api/v1/dept/entries", None)
+    assert listed.status_code == 200 and listed.get_json()["items"]
+    text = listed.get_data(as_text=True)
+    assert "17.5" not in text and "专家点评内容" not in text and "评分备注" not in text

@@ -1,0 +1,1 @@
+"""Expert JSON endpoints (/api/v1/expert/…)."""
