@@ -24,6 +24,9 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
+from api.org import casebook as org_casebook
+from api.org import mailin as org_mailin
+from api.unit import mailin as unit_mailin
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
@@ -50,6 +53,9 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    unit_mailin.bp,
+    org_mailin.bp,
+    org_casebook.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -14,6 +14,7 @@ from tasks.queue import QUEUE_NAMES, redis_connection
 
 # Imported once here, so forked work-horses do not re-import them for every job (~40 ms).
 JOB_MODULES = (
+    "casebook",
     "checks",
     "evidence",
     "funnels",

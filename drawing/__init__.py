@@ -1,0 +1,1 @@
+"""Drawing that is not WeChat: QR codes, posters, PDF documents."""
