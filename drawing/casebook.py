@@ -20,6 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
 from fpdf import FPDF
+from PIL import Image
 
 from campaign.casebook.gather import Book, Case
 from drawing.forms import BODY_FONT, HEADING_FONT, centered, set_east_asian
@@ -100,7 +101,8 @@ def casebook_pdf(
         pdf.insert_toc_placeholder(_render_toc, pages=toc_pages(h.level for h in lines))
         award = domain = None
         for done, case in enumerate(cases, start=1):
-            pdf.add_page()
+            if done > 1:  # the placeholder's page break already opened the first case's page
+                pdf.add_page()
             if case.award_label != award:
                 pdf.start_section(case.award_label, level=0)
                 award, domain = case.award_label, None
@@ -224,8 +226,9 @@ def _part(pdf: FPDF, label: str, body: str) -> None:
 
 def _photos(pdf: FPDF, photos: tuple[bytes, ...]) -> None:
     for photo in photos:
-        info = pdf.image(io.BytesIO(photo), w=PHOTO_WIDTH, dry_run=True)
-        if pdf.get_y() + info.rendered_height + 4 > PAGE_HEIGHT - MARGIN:
+        with Image.open(io.BytesIO(photo)) as image:
+            height = PHOTO_WIDTH * image.height / image.width
+        if pdf.get_y() + height + 4 > PAGE_HEIGHT - MARGIN:
             pdf.add_page()
         pdf.image(io.BytesIO(photo), x=(pdf.w - PHOTO_WIDTH) / 2, w=PHOTO_WIDTH)
         pdf.ln(4)
