@@ -61,7 +61,7 @@ def test_checklist_incomplete_complete(client, open_window, winner):
 
 def test_export_lists_every_winner_and_never_a_formula(client, open_window):
     organizer = Organizer(client, open_window)
-    hostile = make_winner(open_window, title="=HYPERLINK(\"http://evil.example\",\"点我\")")
+    hostile = make_winner(open_window, title='=HYPERLINK("http://evil.example","点我")')
     make_winner(open_window, title="+1 普通标题")
     response = organizer.get("/api/v1/org/mailin/export.xlsx")
     assert response.status_code == 200

@@ -50,8 +50,9 @@ def test_the_cover_sheet_qr_decodes_to_the_token_and_the_short_code_is_printed(c
     assert qr_codes_on(content) == [mailin.token]
     cover, form = pdf_pages(content)
     assert f"编码 {mailin.short_code[:4]}-{mailin.short_code[4:]}" in cover
-    for expected in ("报名表（登记表）加盖单位公章", "影像资料", "媒体报道复印件",
-                     "福州市鼓屏路192号山海大厦北楼12层人民网福建频道", "350003", "孟建清"):  # fmt: skip
+    address = "福州市鼓屏路192号山海大厦北楼12层人民网福建频道"
+    for expected in ("报名表（登记表）加盖单位公章", "影像资料", "媒体报道复印件", address,
+                     "350003", "孟建清"):  # fmt: skip
         assert expected in cover, expected
     assert winner.unit.name in form and "登记表" in form
 
