@@ -6,12 +6,14 @@ The PDF is stored and dropped before the DOCX is drawn, so only one document is 
 
 import datetime
 import io
+import tempfile
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rq.job import Callback
 
 from campaign.casebook import builds
-from campaign.casebook.gather import book_info, cases, text_only, winning_entries
+from campaign.casebook.gather import PhotoCache, book_info, cases, text_only, winning_entries
 from drawing.casebook import case_text, casebook_docx, casebook_pdf, toc_lines
 from models import Casebook, db, utcnow
 from storage import get_storage
@@ -45,13 +47,16 @@ def build_casebook(casebook_id: int) -> str:
     text = "".join(case_text(case) for case in outline)
     lines = toc_lines((c.award_label, c.domain_label, c.title) for c in outline)
     storage = get_storage()
-    pdf = casebook_pdf(cover, cases(campaign, book.options, entries), text, lines,
-                       _reporter(casebook_id, 0, count))  # fmt: skip
-    stored_pdf = storage.save(io.BytesIO(pdf), "pdf")
-    del pdf
-    docx = casebook_docx(cover, cases(campaign, book.options, entries),
-                         _reporter(casebook_id, count, count))  # fmt: skip
-    stored_docx = storage.save(io.BytesIO(docx), "docx")
+    with tempfile.TemporaryDirectory() as folder:
+        photos = PhotoCache(Path(folder))
+        pdf = casebook_pdf(cover, cases(campaign, book.options, entries, photos), text, lines,
+                           _reporter(casebook_id, 0, count))  # fmt: skip
+        stored_pdf = storage.save(io.BytesIO(pdf), "pdf")
+        del pdf
+        docx = casebook_docx(cover, cases(campaign, book.options, entries, photos),
+                             _reporter(casebook_id, count, count))  # fmt: skip
+        stored_docx = storage.save(io.BytesIO(docx), "docx")
+        del docx
     builds.finish(
         casebook_id, done=2 * count, pdf_key=stored_pdf.key, pdf_size=stored_pdf.size,
         docx_key=stored_docx.key, docx_size=stored_docx.size,

@@ -9,6 +9,7 @@ a build holds the book being drawn plus one case's originals, never all the orig
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from peewee import JOIN
 
@@ -105,7 +106,29 @@ def _award_rank(award: str) -> int:
     return AWARD_ORDER.index(award) if award in AWARD_ORDER else len(AWARD_ORDER)
 
 
-def cases(campaign: Campaign, choices: dict, entries: list[Entry] | None = None) -> Iterator[Case]:
+class PhotoCache:
+    """Shrunk photos kept on disk for the build's second document: shrinking is the slowest
+    step of a case, and the disk, unlike memory, has room for every photo of the book."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def shrunk(self, attachment: Attachment, storage) -> bytes | None:
+        path = self.folder / f"{attachment.id}.jpg"
+        if path.exists():
+            return path.read_bytes()
+        photo = _shrunk(attachment, storage)
+        if photo:
+            path.write_bytes(photo)
+        return photo
+
+
+def cases(
+    campaign: Campaign,
+    choices: dict,
+    entries: list[Entry] | None = None,
+    photo_cache: PhotoCache | None = None,
+) -> Iterator[Case]:
     """Each winning case, ready to draw, in book order."""
     domains = {o.code: o.label for o in options(campaign, "domain")}
     elements = [(o.code, o.label) for o in options(campaign, "element")]
@@ -122,12 +145,12 @@ def cases(campaign: Campaign, choices: dict, entries: list[Entry] | None = None)
             domain_label=domains.get(entry.domain, entry.domain or "其他"),
             abstract=entry.abstract,
             elements=tuple((label, getattr(entry, code, "") or "") for code, label in elements),
-            photos=tuple(photos_of(entry.id, choices)),
+            photos=tuple(photos_of(entry.id, choices, photo_cache)),
             comment=published_comment_for(entry.id),
         )
 
 
-def photos_of(entry_id: int, choices: dict) -> Iterator[bytes]:
+def photos_of(entry_id: int, choices: dict, cache: PhotoCache | None = None) -> Iterator[bytes]:
     """Up to N photos: the organizer's choice for this entry, else the first ones uploaded;
     never one WeChat's check flagged as risky. A photo that cannot be read is skipped."""
     limit = choices.get("photos_per_case", DEFAULT_PHOTOS)
@@ -144,7 +167,8 @@ def photos_of(entry_id: int, choices: dict) -> Iterator[bytes]:
     for attachment_id in order:
         if given >= limit:
             return
-        photo = _shrunk(found[attachment_id], storage)
+        attachment = found[attachment_id]
+        photo = cache.shrunk(attachment, storage) if cache else _shrunk(attachment, storage)
         if photo:
             given += 1
             yield photo
