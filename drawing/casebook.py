@@ -24,6 +24,7 @@ from PIL import Image
 
 from campaign.casebook.gather import Book, Case
 from drawing.forms import BODY_FONT, HEADING_FONT, centered, set_east_asian
+from drawing.lines import wrap
 from drawing.pdffont import FONT, render
 
 TOC_TITLE = "目　录"
@@ -198,7 +199,7 @@ def draw_case(pdf: FPDF, case: Case) -> None:
     pdf.multi_cell(0, 9, case.title, new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR")
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(90)
-    pdf.multi_cell(0, 6, meta_line(case), new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR")
+    paragraph_lines(pdf, meta_line(case), 6)
     pdf.set_text_color(0)
     pdf.ln(2)
     _part(pdf, "摘要", case.abstract)
@@ -217,11 +218,24 @@ def _part(pdf: FPDF, label: str, body: str) -> None:
     pdf.cell(0, 9, label, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     pdf.set_font(FONT, size=11)
-    for paragraph in (body or "").splitlines() or [""]:
+    for paragraph in (body or "").splitlines():
         if paragraph.strip():
-            pdf.multi_cell(0, 6.5, "　　" + paragraph.strip(), new_x="LMARGIN", new_y="NEXT",
-                           wrapmode="CHAR")  # fmt: skip
+            paragraph_lines(pdf, "　　" + paragraph.strip(), 6.5)
     pdf.ln(2)
+
+
+def paragraph_lines(pdf: FPDF, text: str, height: float) -> None:
+    """`text` broken by Chinese rules (`drawing.lines`), one cell per line; pages break
+    between lines."""
+    widths: dict[str, float] = {}
+
+    def width_of(char: str) -> float:
+        if char not in widths:
+            widths[char] = pdf.get_string_width(char)
+        return widths[char]
+
+    for line in wrap(text, pdf.epw, width_of):
+        pdf.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def _photos(pdf: FPDF, photos: tuple[bytes, ...]) -> None:
