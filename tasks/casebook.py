@@ -8,12 +8,12 @@ import datetime
 import io
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rq.job import Callback
 
 from campaign.casebook import builds
 from campaign.casebook.gather import PhotoCache, book_info, cases, text_only, winning_entries
+from campaign.clock import to_local
 from drawing.casebook import case_text, casebook_docx, casebook_pdf, toc_lines
 from models import Casebook, db, utcnow
 from storage import get_storage
@@ -73,7 +73,7 @@ def _reporter(casebook_id: int, offset: int, count: int):
 
 
 def _today(campaign) -> datetime.date:
-    return utcnow().replace(tzinfo=datetime.UTC).astimezone(ZoneInfo(campaign.timezone)).date()
+    return to_local(utcnow(), campaign.timezone).date()
 
 
 @db.connection_context()

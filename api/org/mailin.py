@@ -32,12 +32,15 @@ def list_mailins():
     if wanted is not None and wanted not in rules.STATUSES:
         field = {"field": "status", "code": "invalid_choice", "message": "选项无效"}
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", [field])
-    everyone = rules.winners(open_campaign())
+    campaign = open_campaign()
+    everyone = rules.winners(campaign)
     counts = {state: 0 for state in rules.STATUSES}
     for found in everyone:
         counts[found.mailin.status] += 1
     shown = [f for f in everyone if wanted is None or f.mailin.status == wanted]
-    return jsonify(counts=counts, items=[rules.payload(found) for found in shown])
+    return jsonify(
+        counts=counts, items=[rules.payload(found, open_campaign().timezone) for found in shown]
+    )
 
 
 @bp.post("/receive")
@@ -50,7 +53,9 @@ def receive():
     if found is None:
         raise ApiError(404, "unknown_code", "没有找到这个编码对应的入选材料，请核对后重试")
     _, changed = rules.mark_received(found.id, console_actor())
-    return jsonify(already_received=not changed, mailin=rules.payload(_winner(found.id)))
+    return jsonify(
+        already_received=not changed, mailin=rules.payload(_winner(found.id), campaign.timezone)
+    )
 
 
 @bp.post("/<int:mailin_id>/checklist")
@@ -58,7 +63,7 @@ def receive():
 def checklist(mailin_id: int):
     found = _winner(mailin_id)
     rules.tick(found.mailin, json_object().get("items"), console_actor())
-    return jsonify(rules.payload(_winner(mailin_id)))
+    return jsonify(_shown(mailin_id))
 
 
 @bp.post("/<int:mailin_id>/incomplete")
@@ -67,7 +72,7 @@ def incomplete(mailin_id: int):
     data = json_object()
     found = _winner(mailin_id)
     rules.mark_incomplete(found.mailin, data.get("missing"), data.get("note"), console_actor())
-    return jsonify(rules.payload(_winner(mailin_id)))
+    return jsonify(_shown(mailin_id))
 
 
 @bp.post("/<int:mailin_id>/complete")
@@ -77,7 +82,7 @@ def complete(mailin_id: int):
     data = request.get_json(silent=True)  # a body is optional here
     note = data.get("note") if isinstance(data, dict) else None
     rules.mark_complete(found.mailin, note, console_actor())
-    return jsonify(rules.payload(_winner(mailin_id)))
+    return jsonify(_shown(mailin_id))
 
 
 @bp.get("/export.xlsx")
@@ -91,3 +96,7 @@ def _winner(mailin_id: int) -> rules.Winner:
     if found is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return found
+
+
+def _shown(mailin_id: int) -> dict:
+    return rules.payload(_winner(mailin_id), open_campaign().timezone)

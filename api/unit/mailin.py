@@ -27,7 +27,8 @@ def _mine() -> list[rules.Winner]:
 @login_required
 def status():
     """Every winning entry of the caller's unit with its mail-in status and checklist."""
-    return jsonify(items=[rules.payload(found) for found in _mine()])
+    timezone = open_campaign().timezone
+    return jsonify(items=[rules.payload(found, timezone) for found in _mine()])
 
 
 def _chosen() -> rules.Winner:

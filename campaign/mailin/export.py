@@ -10,6 +10,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from campaign.clock import to_local
 from campaign.mailin.rules import ITEMS, STATUS_LABELS, winners
 from models import Campaign
 
@@ -28,6 +29,11 @@ def safe_cell(sheet, value):
     return cell
 
 
+def _local(moment, timezone: str):
+    """Local wall-clock time without an offset (Excel has no time zones), or empty."""
+    return to_local(moment, timezone).replace(tzinfo=None) if moment else None
+
+
 def workbook(campaign: Campaign) -> bytes:
     """邮寄材料 sheet: every winner's mail-in status, as the API shows it."""
     book = Workbook(write_only=True)
@@ -42,7 +48,8 @@ def workbook(campaign: Campaign) -> bytes:
             entry.title, found.award_label, STATUS_LABELS.get(mailin.status, mailin.status),
             *("✓" if ticked.get(item.code) else "" for item in ITEMS),
             "、".join(labels[code] for code in mailin.missing or []), mailin.note,
-            mailin.received_at, mailin.completed_at,
+            _local(mailin.received_at, campaign.timezone),
+            _local(mailin.completed_at, campaign.timezone),
         ]  # fmt: skip
         sheet.append([safe_cell(sheet, value) for value in row])
     buffer = io.BytesIO()

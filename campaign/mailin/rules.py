@@ -18,6 +18,7 @@ from peewee import JOIN
 
 from campaign import status as entry_status
 from campaign.audit import record
+from campaign.clock import iso_local
 from campaign.problems import problem
 from models import Campaign, Decision, Entry, MailIn, Unit, db, new_short_code, new_token, utcnow
 
@@ -289,8 +290,9 @@ def checklist_view(mailin: MailIn) -> list[dict]:
     ]  # fmt: skip
 
 
-def payload(found: Winner) -> dict:
-    """What the winner and the organizer see of one mail-in (never the token)."""
+def payload(found: Winner, timezone: str) -> dict:
+    """What the winner and the organizer see of one mail-in (never the token); times in the
+    campaign's `timezone`."""
     mailin, entry = found.mailin, found.entry
     labels = {item.code: item.label for item in ITEMS}
     return {
@@ -305,10 +307,6 @@ def payload(found: Winner) -> dict:
         "checklist": checklist_view(mailin),
         "missing": [{"code": code, "label": labels[code]} for code in mailin.missing or []],
         "note": mailin.note,
-        "received_at": _iso(mailin.received_at),
-        "completed_at": _iso(mailin.completed_at),
+        "received_at": iso_local(mailin.received_at, timezone),
+        "completed_at": iso_local(mailin.completed_at, timezone),
     }
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat() + "Z" if moment else None

@@ -24,6 +24,7 @@ def test_receive_by_short_code_or_token_once(client, open_window, winner):
     assert first.status_code == 200
     assert first.get_json()["already_received"] is False
     assert first.get_json()["mailin"]["status"] == "received"
+    assert first.get_json()["mailin"]["received_at"].endswith("+08:00")  # campaign time
     again = organizer.post("/api/v1/org/mailin/receive", json={"code": mailin.token})
     assert again.get_json()["already_received"] is True
     assert again.get_json()["mailin"]["received_at"] == first.get_json()["mailin"]["received_at"]
