@@ -26,7 +26,9 @@ def _invalid(error: builds.CasebookInvalid):
 @role_required("organizer")
 def start():
     """Start a build: `{"photos_per_case": 2, "photos": {"<entry id>": [attachment ids]}}`."""
-    data = request.get_json(silent=True)
+    data = request.get_json(silent=True)  # a body is optional: defaults apply
+    if data is not None and not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "请求内容必须是 JSON 对象")
     book = builds.request_build(open_campaign(), data or {}, console_actor())
     enqueue_build(book.id)
     return jsonify(builds.payload(book)), 202

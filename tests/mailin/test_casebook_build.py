@@ -118,3 +118,14 @@ def test_preview_of_one_section_and_nothing_before_it_is_ready(client, open_wind
     assert not_ready.status_code == 409
     bad = organizer.post("/api/v1/org/casebook/builds", json={"photos_per_case": 9})
     assert bad.status_code == 422
+
+
+def test_a_book_without_winners_is_built_empty_not_failed(client, open_window, run_jobs):
+    organizer = Organizer(client, open_window)
+    started = organizer.post("/api/v1/org/casebook/builds").get_json()
+    assert organizer.post("/api/v1/org/casebook/builds", json=[1]).status_code == 400
+    run_jobs()
+    state = organizer.get(f"/api/v1/org/casebook/builds/{started['id']}").get_json()
+    assert (state["status"], state["done"], state["total"]) == ("ready", 0, 0)
+    pdf = organizer.get(f"/api/v1/org/casebook/builds/{started['id']}/casebook.pdf").data
+    assert "案例汇编" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
