@@ -183,7 +183,8 @@ def mark_received(mailin_id: int, actor: str) -> tuple[MailIn, bool]:
 
 
 def tick(mailin: MailIn, items, actor: str) -> MailIn:
-    """Set checklist items ticked or not: `{"stamped_form": true, "video": false}`."""
+    """Set checklist items ticked or not: `{"stamped_form": true, "video": false}`. Unticking a
+    required item of a complete mail-in takes it back to `received`."""
     problems = []
     if not isinstance(items, dict) or not items:
         problems.append(problem("items", "required", MESSAGES))
@@ -197,7 +198,10 @@ def tick(mailin: MailIn, items, actor: str) -> MailIn:
         raise MailInInvalid(problems)
     _require_received(mailin)
     checklist = {**(mailin.checklist or {}), **items}
-    return _change(mailin, actor, "mailin.checklist", checklist=checklist)
+    values = {"checklist": checklist}
+    if mailin.status == COMPLETE and not all(checklist.get(i.code) for i in ITEMS if i.required):
+        values.update(status=RECEIVED, completed_at=None, completed_by=None)  # no longer true
+    return _change(mailin, actor, "mailin.checklist", **values)
 
 
 def mark_incomplete(mailin: MailIn, missing, note, actor: str) -> MailIn:

@@ -65,6 +65,10 @@ def test_incomplete_with_what_is_missing_then_complete(open_window, winner):
     mailin = rules.mark_complete(mailin, "", "a")
     assert mailin.status == "complete" and mailin.missing == [] and mailin.completed_by == "a"
     assert mailin.note == "缺少报道复印件"
+    mailin = rules.tick(mailin, {"video": True}, "a")
+    assert mailin.status == "complete"
+    mailin = rules.tick(mailin, {"stamped_form": False}, "a")
+    assert (mailin.status, mailin.completed_at) == ("received", None)
 
 
 def test_every_problem_is_listed_at_once(open_window, winner):
