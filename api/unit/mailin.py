@@ -28,7 +28,14 @@ def _mine() -> list[rules.Winner]:
 def status():
     """Every winning entry of the caller's unit with its mail-in status and checklist."""
     timezone = open_campaign().timezone
-    return jsonify(items=[rules.payload(found, timezone) for found in _mine()])
+    return jsonify(items=[_with_downloads(rules.payload(found, timezone)) for found in _mine()])
+
+
+def _with_downloads(item: dict) -> dict:
+    """The item with the paths of its forms, so clients need not build them."""
+    query = f"?entry={item['entry']['id']}"
+    names = ("form.pdf", "form.docx", "cover.pdf")
+    return {**item, "downloads": {name: f"{bp.url_prefix}/{name}{query}" for name in names}}
 
 
 def _chosen() -> rules.Winner:

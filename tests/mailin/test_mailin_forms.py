@@ -90,6 +90,9 @@ def test_status_shows_the_checklist_and_what_is_missing(client, open_window, win
     listed = client.get("/api/v1/me/mailin", headers=bearer(winner.owner)).get_json()["items"]
     assert [(i["status"], i["entry"]["id"]) for i in listed] == [("awaiting", winner.id)]
     assert "token" not in listed[0]
+    cover = listed[0]["downloads"]["cover.pdf"]
+    assert cover == f"/api/v1/me/mailin/cover.pdf?entry={winner.id}"
+    assert client.get(cover, headers=bearer(winner.owner)).status_code == 200
     mailin = MailIn.get(MailIn.entry == winner)
     received, _ = rules.mark_received(mailin.id, "account:1")
     rules.mark_incomplete(received, ["stamped_form"], "报名表未盖章", "account:1")
