@@ -104,5 +104,6 @@ def render(new_pdf: Callable[[], FPDF], draw: Callable[[FPDF], None], text: str)
             missing = pdf.fonts[FONT].missing_glyphs
             if not missing or attempt:
                 return bytes(pdf.output())
+            pdf.fonts[FONT].close()  # this draft is thrown away: let go of its font file
         text += "".join(map(chr, missing))
     raise AssertionError("unreachable")

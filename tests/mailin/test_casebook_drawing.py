@@ -4,10 +4,12 @@ pages still points every case at its page, and a published 专家点评 is print
 import io
 import re
 
+from fpdf import FPDF
 from pypdf import PdfReader
 
 from campaign.casebook.gather import Book, Case
 from drawing.casebook import case_text, casebook_pdf, section_pdf, toc_lines, toc_pages
+from drawing.pdffont import FONT, render
 
 ELEMENTS = (
     ("背景", "背景。" * 50),
@@ -56,3 +58,13 @@ def test_the_published_comment_is_printed():
     assert "专家点评" in text and "该案例做法扎实，可复制可推广。" in text
     bare = section_pdf(case(2, "品牌", "农村"))
     assert "专家点评" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(bare)).pages)
+
+
+def test_a_character_left_out_of_the_subset_is_added_on_a_second_pass():
+    def draw(pdf: FPDF) -> None:
+        pdf.add_page()
+        pdf.set_font(FONT, size=12)
+        pdf.cell(0, 10, "漏掉的字也能印出")
+
+    content = render(FPDF, draw, "漏")  # the subset is told only one character
+    assert PdfReader(io.BytesIO(content)).pages[0].extract_text() == "漏掉的字也能印出"
