@@ -20,10 +20,12 @@ from api.org import (
     templates,
 )
 from api.org import board as org_board
+from api.org import casebook as org_casebook
 from api.org import decisions as org_decisions
 from api.org import entries as org_entries
 from api.org import exchange as org_exchange
 from api.org import experts as org_experts
+from api.org import mailin as org_mailin
 from api.org import publications as org_publications
 from api.org import redeem as org_redeem
 from api.org import review as org_review
@@ -31,6 +33,7 @@ from api.public import publications as public_publications
 from api.unit import attachments, auth, entries, subscriptions, text, touches, units
 from api.unit import campaign as campaign_api
 from api.unit import exchange as unit_exchange
+from api.unit import mailin as unit_mailin
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
@@ -83,6 +86,9 @@ BLUEPRINTS = (
     org_board.bp,
     org_decisions.bp,
     expert_reviews.bp,
+    unit_mailin.bp,
+    org_mailin.bp,
+    org_casebook.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -8,6 +8,7 @@ No Flask, RQ or wechatpy here.
 
 import datetime
 import json
+import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -599,15 +600,37 @@ class Decision(BaseModel):
     applied_at = DateTimeField(null=True)
 
 
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed
+
+
+def new_token() -> str:
+    """128 random bits, URL-safe: guessing one is hopeless, and it says nothing about the row."""
+    return secrets.token_urlsafe(16)
+
+
+def new_short_code() -> str:
+    """8 characters a mailroom clerk can type from the cover sheet (32⁸ ≈ 10¹² codes)."""
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(8))
+
+
 class MailIn(BaseModel):
-    """The stamped paper materials a winner must mail in."""
+    """The stamped paper materials a winner must mail in (rules: `campaign.mailin.rules`)."""
 
     entry = ForeignKeyField(Entry, backref="mailins", unique=True, on_delete="CASCADE")
-    status = CharField(max_length=16, default="awaiting")  # awaiting | received | incomplete
+    # awaiting | received | incomplete | complete
+    status = CharField(max_length=16, default="awaiting")
+    token = CharField(max_length=64, unique=True, default=new_token)  # in the cover's QR
+    short_code = CharField(max_length=16, unique=True, default=new_short_code)  # typed if no QR
+    checklist = JSONField(default=dict)  # item code → ticked
+    missing = JSONField(default=list)  # item codes, while incomplete
     tracking_no = CharField(max_length=64, default="")
     note = TextField(default="")
     received_at = DateTimeField(null=True)
     received_by = CharField(max_length=64, null=True)
+    completed_at = DateTimeField(null=True)
+    completed_by = CharField(max_length=64, null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
 
 
 class AuditLog(BaseModel):
@@ -859,6 +882,30 @@ class PublishedComment(BaseModel):
     published_at = DateTimeField(default=utcnow)
 
 
+# --- mail-in and casebook (issue 13) ---
+
+
+class Casebook(BaseModel):
+    """One build of the casebook (案例汇编) as PDF and DOCX, by a job that reports progress."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    options = JSONField(default=dict)  # photos per case, chosen photos per entry
+    status = CharField(max_length=16, default="pending")  # pending | running | ready | failed
+    done = IntegerField(default=0)
+    total = IntegerField(default=0)
+    pdf_key = CharField(max_length=255, null=True)
+    pdf_size = BigIntegerField(default=0)
+    docx_key = CharField(max_length=255, null=True)
+    docx_size = BigIntegerField(default=0)
+    error = TextField(null=True)
+    requested_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("campaign", "created_at"), False),)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -903,6 +950,7 @@ MODELS = [
     AssignmentRun,
     ReviewHold,
     PublishedComment,
+    Casebook,
 ]
 
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from flask import Response, redirect, send_file
 
+from campaign.channels.assets import MIME_BY_EXTENSION
 from campaign.problems import NotFound
 from config import current_settings
 from storage import StorageError, get_storage
@@ -54,10 +55,20 @@ def stored_file(key: str, mime: str, name: str, fallback: str, download: bool = 
     return response
 
 
-def document(content: bytes, mime: str, name: str, fallback: str) -> Response:
-    """Bytes made for this request (an export, a template) as a download."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def document(content: bytes, name: str, fallback: str, mime: str | None = None) -> Response:
+    """Bytes made for this request (an export, a form, a template) as a download named
+    `name` (Chinese is fine; `fallback` is the ASCII name for old clients). The type follows
+    the fallback's extension unless given."""
+    extension = fallback.rsplit(".", 1)[-1]
+    mime = mime or (XLSX if extension == "xlsx" else MIME_BY_EXTENSION[extension])
     return Response(
         content,
         mimetype=mime,
-        headers={"Content-Disposition": content_disposition(name, fallback)},
+        headers={
+            "Content-Disposition": content_disposition(name, fallback),
+            "Cache-Control": "private, no-store",
+        },
     )

@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, checkin, console, funnel, notices, qr, review
+from bench import callback, casebook, checkin, console, funnel, notices, qr, review
 from bench import publication as publication_bench
 
 BENCHMARKS = (
@@ -12,6 +12,7 @@ BENCHMARKS = (
     publication_bench.main,
     checkin.main,
     review.main,
+    casebook.main,
 )
 
 

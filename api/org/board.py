@@ -4,6 +4,7 @@ the committee re-review (复核), the published 专家点评, and the exports.""
 from flask import Blueprint, Response, jsonify, request
 
 from api.access import open_campaign
+from api.files import document
 from api.org.review import not_found
 from api.payload import json_object
 from api.security import console_actor, role_required
@@ -83,8 +84,4 @@ def summary_pdf(entry_id: int):
 @role_required("organizer")
 def score_sheet():
     body = exports.score_sheet(open_campaign())
-    return Response(
-        body,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": "attachment; filename=scores.xlsx"},
-    )
+    return document(body, "专家评分表.xlsx", "scores.xlsx")

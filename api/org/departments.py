@@ -24,8 +24,6 @@ from tasks.qrcodes import enqueue_codes
 
 bp = Blueprint("org_departments_api", __name__, url_prefix="/api/v1/org")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @bp.get("/departments")
 @role_required("organizer")
@@ -130,7 +128,7 @@ def import_departments():
 @role_required("organizer")
 def import_template():
     content = imports.template_workbook(open_campaign())
-    return document(content, XLSX, "推荐单位导入模板.xlsx", "departments.xlsx")
+    return document(content, "推荐单位导入模板.xlsx", "departments.xlsx")
 
 
 def department_payload(department: Department) -> dict:

@@ -1,10 +1,11 @@
 """Organizers' side of the offline exchange, `/api/v1/org/exchange/…`: sessions, their
 attendees and waiting lists, cancellations, badges (PDF) and the attendance sheet (Excel)."""
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, jsonify
 
 from api.access import open_campaign
 from api.errors import ApiError
+from api.files import document
 from api.payload import json_object
 from api.security import console_actor, role_required
 from api.unit.exchange import attendee_payload, attendee_payloads, session_payload
@@ -15,8 +16,6 @@ from models import Attendee, ExchangeSession
 from pages.tickets import ticket_url
 
 bp = Blueprint("org_exchange_api", __name__, url_prefix="/api/v1/org/exchange")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/sessions")
@@ -85,14 +84,15 @@ def badges(session_id: int):
         if a.status == exchange.REGISTERED
     ]
     content = badges_pdf(badges, f"{session.title} 参会证")
-    return _download(content, "application/pdf", f"badges-{session.id}.pdf")
+    return document(content, f"胸牌-{session.id}.pdf", f"badges-{session.id}.pdf")
 
 
 @bp.get("/sessions/<int:session_id>/attendance.xlsx")
 @role_required("organizer")
 def attendance_sheet(session_id: int):
     session = _session(session_id)
-    return _download(attendance.workbook(session), XLSX, f"attendance-{session.id}.xlsx")
+    name = f"attendance-{session.id}.xlsx"
+    return document(attendance.workbook(session), f"签到情况-{session.id}.xlsx", name)
 
 
 def _session(session_id: int) -> ExchangeSession:
@@ -102,8 +102,3 @@ def _session(session_id: int) -> ExchangeSession:
     if session is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return session
-
-
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    disposition = f'attachment; filename="{filename}"'
-    return Response(content, mimetype=mimetype, headers={"Content-Disposition": disposition})

@@ -4,10 +4,11 @@ and says how many were waiting (`pending_touches`), so nobody mistakes a lag for
 
 import re
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from api.access import open_campaign
 from api.errors import ApiError
+from api.files import document
 from api.security import role_required
 from campaign.channels import funnel_views as views
 from campaign.channels.funnel_rollup import pending
@@ -17,7 +18,6 @@ from tasks.funnels import request_roll_up
 bp = Blueprint("funnels", __name__, url_prefix="/api/v1/org/funnel")
 
 ROW_ID = re.compile(r"[0-9]{1,10}")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("")
@@ -74,12 +74,7 @@ def days():
 @role_required("organizer")
 def export():
     content = views.workbook(open_campaign())
-    return Response(
-        content,
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=\"funnel.xlsx\"; "
-                 "filename*=UTF-8''%E6%8A%A5%E5%90%8D%E6%BC%8F%E6%96%97.xlsx"},
-    )  # fmt: skip
+    return document(content, "报名漏斗.xlsx", "funnel.xlsx")
 
 
 def query_id(name: str) -> int | None:

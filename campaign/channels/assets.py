@@ -40,8 +40,10 @@ KINDS = {
     "mp": AssetKind("image/png", "png", "公众号二维码.png", "mp"),
 }
 LOCAL_KINDS = tuple(kind for kind, spec in KINDS.items() if spec.source == "link")
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MIME_BY_EXTENSION = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml",
-                     "pdf": "application/pdf", "zip": "application/zip"}  # fmt: skip
+                     "pdf": "application/pdf", "zip": "application/zip",
+                     "docx": DOCX_MIME}  # fmt: skip
 
 
 def link_url(base_url: str, code: str) -> str:

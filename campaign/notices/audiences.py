@@ -13,6 +13,7 @@ from collections import namedtuple
 from campaign.channels.recommending import VISIBLE_CHECKS
 from campaign.definition import options
 from campaign.entries import status as entry_status
+from campaign.mailin import rules as mailin
 from campaign.notices.problems import is_row_id, is_scalar, notice_problem
 from models import (
     Account,
@@ -201,7 +202,7 @@ def _unit_statuses(campaign: Campaign) -> dict[int, set[str]]:
         entry_id
         for (entry_id,) in MailIn.select(MailIn.entry)
         .join(Entry)
-        .where((Entry.campaign == campaign) & (MailIn.status == "received"))
+        .where((Entry.campaign == campaign) & MailIn.status.not_in(mailin.NOT_YET_IN))
         .tuples()
     }
     return {

@@ -7,9 +7,10 @@ import io
 import operator
 from functools import reduce
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 from api.errors import ApiError
+from api.files import document
 from api.org import kits as kit_api
 from api.org.channels import code_file
 from campaign.channels import assets as codes
@@ -134,11 +135,7 @@ def export():
         )
     buffer = io.BytesIO()
     book.save(buffer)
-    return Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": "attachment; filename=entries.xlsx"},
-    )
+    return document(buffer.getvalue(), "推荐案例.xlsx", "entries.xlsx")
 
 
 def changes_since_return(entry: Entry) -> list[dict]:

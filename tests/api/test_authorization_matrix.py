@@ -21,6 +21,7 @@ from models import (
     Entry,
     ExchangeSession,
     ExpertProfile,
+    MailIn,
     Unit,
     WechatUser,
     utcnow,
@@ -63,11 +64,19 @@ def world(client, open_window, tmp_path):
     for role, name in (("organizer", "org"), ("expert", "exp")):
         account = create_account(name, "matrix-password", role, name, open_window)
         tokens[role], _ = issue_token(account)
-    return {"tokens": tokens, "entry": entry, "attachment": attachment}
+    winner = Entry.create(
+        campaign=open_window, unit=unit_a, owner=users["unit_a"], route="online",
+        status="awarded", title="入选案例",
+    )  # fmt: skip
+    mailin = MailIn.create(entry=winner)
+    return {
+        "tokens": tokens, "entry": entry, "attachment": attachment, "winner": winner,
+        "mailin": mailin,
+    }  # fmt: skip
 
 
 # (method, path template, body) → {role: expected}; roles not listed expect NOT_FOUND.
-E, A = "{entry}", "{attachment}"
+E, A, W, M = "{entry}", "{attachment}", "{winner}", "{mailin}"
 WECHAT_ONLY = {"anonymous": UNAUTHORIZED, "organizer": UNAUTHORIZED, "expert": UNAUTHORIZED}
 OWNER = {**WECHAT_ONLY, "unit_a": OK}
 DEPARTMENT = {
@@ -104,6 +113,15 @@ POLICY = [
     ("get", "/api/v1/org/publications/preview?kind=final", None, ORGANIZER),
     ("post", "/api/v1/org/publications", {"kind": "final"}, ORGANIZER),
     ("put", f"/api/v1/org/publications/consents/{E}", {"granted": True}, ORGANIZER),
+    # mail-in and casebook (issue 13): unit A has the winning entry `W`, mail-in `M`
+    ("get", f"/api/v1/me/mailin/form.pdf?entry={W}", None, OWNER),
+    ("get", f"/api/v1/me/mailin/form.docx?entry={W}", None, OWNER),
+    ("get", f"/api/v1/me/mailin/cover.pdf?entry={W}", None, OWNER),
+    ("get", "/api/v1/org/mailin", None, ORGANIZER),
+    ("post", f"/api/v1/org/mailin/{M}/checklist", {"items": {"text": True}}, ORGANIZER),
+    ("get", "/api/v1/org/mailin/export.xlsx", None, ORGANIZER),
+    ("get", "/api/v1/org/casebook/builds", None, ORGANIZER),
+    ("get", f"/api/v1/org/casebook/preview/{W}", None, ORGANIZER),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e", "organizer", "expert")
 
@@ -119,7 +137,8 @@ def call(client, token, method, path, body):
 
 @pytest.mark.parametrize("method, template, body, expected", POLICY, ids=lambda v: str(v)[:40])
 def test_policy(client, world, method, template, body, expected):
-    path = template.format(entry=world["entry"].id, attachment=world["attachment"].id)
+    ids = {name: world[name].id for name in ("entry", "attachment", "winner", "mailin")}
+    path = template.format(**ids)
     for role in ROLES:
         want = expected.get(role, NOT_FOUND)
         status = call(client, world["tokens"][role], method, path, body).status_code
@@ -374,3 +393,16 @@ def test_a_department_never_reads_scores(client, review_world):
     assert listed.status_code == 200 and listed.get_json()["items"]
     text = listed.get_data(as_text=True)
     assert "17.5" not in text and "专家点评内容" not in text and "评分备注" not in text
+
+
+def test_a_unit_sees_only_its_own_mail_in(client, world):
+    """Unit B has no winner: its list is empty and unit A's forms answer as if missing."""
+    stranger, owner = world["tokens"]["unit_b"], world["tokens"]["unit_a"]
+    assert call(client, stranger, "get", "/api/v1/me/mailin", None).get_json() == {"items": []}
+    (mine,) = call(client, owner, "get", "/api/v1/me/mailin", None).get_json()["items"]
+    assert mine["id"] == world["mailin"].id
+    theirs = call(
+        client, stranger, "get", f"/api/v1/me/mailin/cover.pdf?entry={mine['entry']['id']}", None
+    )
+    missing = call(client, stranger, "get", "/api/v1/me/mailin/cover.pdf?entry=999999", None)
+    assert theirs.status_code == missing.status_code == 404 and theirs.data == missing.data
