@@ -186,3 +186,14 @@ def test_entries_of_one_unit_and_likely_duplicates(organizer_browser, world):
     Entry.update(duplicate_group="g1").where(Entry.id == community.id).execute()
     page = organizer_browser.get("/console/entries?duplicates=1").get_data(as_text=True)
     assert "党建引领社区治理" in page and "红色引擎赋能乡村振兴" not in page
+
+
+def test_entry_revisions_show_what_each_save_changed(organizer_browser, world):
+    from models import EntryRevision
+
+    red = world["entries"]["red"]
+    EntryRevision.create(entry=red, data={"title": "红色引擎", "results": "成效一般"})
+    EntryRevision.create(entry=red, data={"title": "红色引擎", "results": "成效显著"})
+    page = organizer_browser.get(f"/console/entries/{red.id}").get_data(as_text=True)
+    assert "首次保存" in page and "修改了「成效」" in page
+    assert "<del>一般</del><ins>显著</ins>" in page
