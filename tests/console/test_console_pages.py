@@ -47,6 +47,7 @@ def test_compose_preview_send_and_settle_a_notice(
     campaign = world["campaign"]
     wxa, _ = add_templates(campaign, wechat, settings)
     add_recipients(campaign, wechat, settings, 3)
+    add_recipients(campaign, wechat, settings, 1, grant=False, prefix="o-no-grant")
     composer = organizer_browser.get("/console/notices/new").get_data(as_text=True)
     assert "征集截止提醒" in composer
     fields = organizer_browser.get(
@@ -62,7 +63,10 @@ def test_compose_preview_send_and_settle_a_notice(
     }
     preview = organizer_browser.post("/console/notices/preview", form, htmx=True)
     assert preview.status_code == 200
-    assert '<strong class="preview-count">3</strong>' in preview.get_data(as_text=True)
+    text = preview.get_data(as_text=True)
+    assert '<strong class="preview-count">4</strong>' in text
+    assert '<span class="preview-template">3</span>' in text
+    assert '<span class="preview-unreachable">1</span>' in text
     created = organizer_browser.post("/console/notices", form, htmx=True)
     assert created.status_code == 204
     notice = Notice.get()
@@ -74,6 +78,7 @@ def test_compose_preview_send_and_settle_a_notice(
     assert '<strong class="notice-state">已完成</strong>' in page
     assert Notice.get_by_id(notice.id).state == "done"
     assert len(wechat.state.sends()) == 3
+    assert "<td>未授权</td><td>未授权订阅消息</td>" in page  # the final report by reason
 
 
 def test_composer_problems_come_back_as_json_with_chinese_messages(organizer_browser, world):
