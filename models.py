@@ -163,6 +163,7 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    pii = BooleanField(default=False)  # may see contacts' phone numbers (issue 14)
 
 
 class AuthSession(BaseModel):

@@ -1,7 +1,8 @@
 """One-time QR sign-in codes of the department console, and the password accounts an
-organizer may issue to a department as a fallback (issue 14)."""
+organizer may issue to a department as a fallback, and the accounts' right to see contacts'
+phone numbers (issue 14)."""
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Model
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model
 
 
 def up(migrator, db):
@@ -51,9 +52,12 @@ def up(migrator, db):
             table_name = "department_account"
 
     db.create_tables([ConsoleLoginCode, DepartmentAccount])
+    migrator.migrate(migrator.add_column("account", "pii", BooleanField(default=False)))
 
 
 def down(migrator, db):
     migrator.migrate(
-        migrator.drop_table("department_account"), migrator.drop_table("console_login_code")
+        migrator.drop_column("account", "pii"),
+        migrator.drop_table("department_account"),
+        migrator.drop_table("console_login_code"),
     )

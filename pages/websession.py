@@ -71,6 +71,8 @@ def install(bp: Blueprint, prefix: str, path: str) -> None:
 
     @bp.before_request
     def _open():
+        if request.endpoint and request.endpoint.endswith(".static"):
+            return  # vendored files: no session, no cookie, no database
         g.web_names = names
         g.web_nonce = request.cookies.get(names.nonce, "")
         g.web_new_nonce = None
@@ -83,6 +85,8 @@ def install(bp: Blueprint, prefix: str, path: str) -> None:
 
     @bp.after_request
     def _close(response):
+        if "web_names" not in g:
+            return security_headers(response)
         if g.get("web_new_nonce"):
             response.set_cookie(
                 names.nonce,

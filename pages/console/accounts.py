@@ -1,11 +1,12 @@
-"""Console accounts, for admins only: create, disable or enable, reset a password. Every
+"""Console accounts, for admins only: create, disable or enable, reset a password, give or
+take the right to see contacts' phone numbers (PII). Every
 change is `campaign.accounts`' rule, audited, and a disabled or reset account loses every
 session at once."""
 
 from flask import Blueprint, request
 
 from api.errors import ApiError
-from campaign.accounts import ROLES, create_account, reset_password, set_active
+from campaign.accounts import ROLES, create_account, reset_password, set_active, set_pii
 from campaign.definition import current_campaign
 from models import Account
 from pages.console.layout import account, actor, page_for, paginate, render
@@ -50,6 +51,13 @@ def toggle(account_id: int, action: str):
     if target.id == account().id:
         raise ApiError(409, "own_account", "不能停用自己的账号")
     set_active(target, action == "enable", actor())
+    return _page("console/accounts.html", "table")
+
+
+@bp.post("/accounts/<int:account_id>/pii/<any(grant, revoke):action>")
+@page_for("admin")
+def pii(account_id: int, action: str):
+    set_pii(_account(account_id), action == "grant", actor())
     return _page("console/accounts.html", "table")
 
 

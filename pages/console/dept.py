@@ -2,7 +2,6 @@
 entries with endorse and return (a reason required), the changes a unit made after a
 return, and their own export. Visibility and moves are `campaign.channels.recommending`' rules."""
 
-import difflib
 import io
 import operator
 from functools import reduce
@@ -21,7 +20,7 @@ from campaign.department_accounts import member_departments
 from campaign.entries import status
 from campaign.entries.operations import TEXT_FIELDS
 from models import Channel, Entry, EntryRevision, KitArchive, StatusChange
-from pages.console.entries import FIELD_LABELS
+from pages.console.changes import field_changes
 from pages.console.layout import account, actor, page_for, paginate, render
 from tasks.qrcodes import request_kit
 
@@ -157,26 +156,7 @@ def changes_since_return(entry: Entry) -> list[dict]:
     )
     if before is None:
         return []
-    changes = []
-    for name in TEXT_FIELDS:
-        old, new = str(before.data.get(name, "") or ""), str(getattr(entry, name) or "")
-        if old != new:
-            changes.append({"field": FIELD_LABELS[name], "pieces": text_diff(old, new)})
-    return changes
-
-
-def text_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Character-level diff (Chinese has no spaces to split words on)."""
-    pieces = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
-        if op == "equal":
-            pieces.append(("same", old[a1:a2]))
-            continue
-        if a2 > a1:
-            pieces.append(("del", old[a1:a2]))
-        if b2 > b1:
-            pieces.append(("ins", new[b1:b2]))
-    return pieces
+    return field_changes(before.data, {name: getattr(entry, name) for name in TEXT_FIELDS})
 
 
 def _visible():

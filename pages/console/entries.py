@@ -10,19 +10,12 @@ from campaign.definition import options
 from campaign.entries import screening as review_gate
 from campaign.entries import status
 from campaign.entries.operations import TEXT_FIELDS
-from models import Attachment, Department, DuplicatePair, Entry, Unit
+from models import Attachment, Department, DuplicatePair, Entry, EntryRevision, Unit
+from pages.console.changes import FIELD_LABELS, field_changes
 from pages.console.layout import actor, campaign_or_404, page_for, paginate, render
 
 bp = Blueprint("entries", __name__)
 
-FIELD_LABELS = {
-    "title": "标题",
-    "abstract": "摘要",
-    "background": "背景",
-    "approach": "做法",
-    "results": "成效",
-    "significance": "意义",
-}
 IMAGE_MIMES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
@@ -80,7 +73,7 @@ def show(entry_id: int):
         "console/entry.html",
         entry=entry,
         texts=[(FIELD_LABELS[name], getattr(entry, name)) for name in TEXT_FIELDS],
-        revisions=list(entry.revisions.order_by(-entry.revisions.model.id).limit(20)),
+        revisions=_revisions(entry),
         changes=list(entry.status_changes.order_by(-entry.status_changes.model.id)),
         attachments=attachments,
         image_mimes=IMAGE_MIMES,
@@ -111,6 +104,22 @@ def content_decision(entry_id: int):
         _entry(entry_id), decision, actor(), request.form.get("note", "")[:1000]
     )
     return render("console/entry.html", "check", entry=entry, decisions=review_gate.DECISIONS)
+
+
+def _revisions(entry: Entry, keep: int = 20) -> list[dict]:
+    """The last `keep` saved revisions, newest first, each with what it changed from the
+    one before (None for the first save)."""
+    rows = list(
+        EntryRevision.select()
+        .where(EntryRevision.entry == entry)
+        .order_by(EntryRevision.id.desc())
+        .limit(keep + 1)
+    )
+    older = [*rows[1:], None][: len(rows)]
+    return [
+        {"revision": row, "changes": field_changes(before.data, row.data) if before else None}
+        for row, before in list(zip(rows, older, strict=True))[:keep]
+    ]
 
 
 def _entry(entry_id: int) -> Entry:

@@ -48,6 +48,14 @@ LABELS = {
         "cleared": "已放行",
         "blocked": "已屏蔽",
     },
+    "reason": {
+        "no_grant": "未授权订阅消息",
+        "not_following": "未关注公众号",
+        "user_blocked": "用户拒收",
+        "delivery_failed": "微信投递失败",
+        "lease_expired": "发送中断，结果未知",
+        "resent": "已重发",
+    },
     "role": {
         "admin": "管理员",
         "organizer": "组织者",

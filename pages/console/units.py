@@ -3,8 +3,9 @@
 from flask import Blueprint, request
 from peewee import JOIN, fn
 
+from campaign.accounts import masked_phone, may_see_pii
 from models import Entry, Unit
-from pages.console.layout import campaign_or_404, page_for, paginate, render
+from pages.console.layout import account, campaign_or_404, page_for, paginate, render
 
 bp = Blueprint("units", __name__)
 
@@ -22,4 +23,16 @@ def index():
     q = request.args.get("q", "").strip()[:100]
     if q:
         query = query.where(Unit.name.contains(q))
-    return render("console/units.html", pager=paginate(query.order_by(Unit.id.desc())), q=q)
+    return render(
+        "console/units.html",
+        pager=paginate(query.order_by(Unit.id.desc())),
+        q=q,
+        phone=_phone_shown(),
+    )
+
+
+def _phone_shown():
+    """Whole numbers for accounts with the PII right, masked for everyone else."""
+    if may_see_pii(account()):
+        return lambda phone: phone or "—"
+    return lambda phone: masked_phone(phone) if phone else "—"

@@ -88,3 +88,26 @@ def test_the_audit_log_shows_chinese_and_filters(browser, make_account):
     page = browser.get("/console/audit?action=account.create").get_data(as_text=True)
     assert "account.create" in page and "org9" in page
     assert "account.sign_in" not in page
+
+
+def test_phone_numbers_need_the_pii_right(app, browser, make_account, world):
+    from models import Unit
+    from tests.console.conftest import Browser
+
+    Unit.update(contact_phone="13812345678").execute()
+    make_account("org-pii", "organizer")
+    organizer = Browser(app.test_client())
+    organizer.sign_in("org-pii")
+    page = organizer.get("/console/units").get_data(as_text=True)
+    assert "138****5678" in page and "13812345678" not in page
+    admin(browser, make_account)
+    assert "13812345678" in browser.get("/console/units").get_data(as_text=True)
+    target = Account.get(Account.username == "org-pii")
+    granted = browser.post(f"/console/accounts/{target.id}/pii/grant", htmx=True)
+    assert granted.status_code == 200
+    assert "13812345678" in organizer.get("/console/units").get_data(as_text=True)
+    browser.post(f"/console/accounts/{target.id}/pii/revoke", htmx=True)
+    assert "13812345678" not in organizer.get("/console/units").get_data(as_text=True)
+    rows = AuditLog.select().where(AuditLog.action == "account.pii").order_by(AuditLog.id)
+    assert [r.after["pii"] for r in rows] == [True, False]
+    assert organizer.post(f"/console/accounts/{target.id}/pii/grant", htmx=True).status_code == 403

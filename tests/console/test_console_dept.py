@@ -6,6 +6,7 @@ import re
 
 from campaign import console_login
 from models import ConsoleLoginCode, Entry, EntryRevision, StatusChange, utcnow
+from tests.channel_fixtures import decode_qr
 
 
 def ask_for_code(browser) -> ConsoleLoginCode:
@@ -35,6 +36,7 @@ def test_a_member_signs_in_by_scanning_the_login_qr(browser, world, wechat, sett
     assert code.scene.startswith("login_") and code.ticket
     qr = browser.get(f"/console/dept/login/{code.id}/qr.png")
     assert qr.status_code == 200 and qr.mimetype == "image/png"
+    assert decode_qr(qr.data) == [code.qr_url]  # what a phone reads: WeChat's own url
     waiting = poll(browser, code)
     assert waiting.status_code == 200 and "等待扫码" in waiting.get_data(as_text=True)
     record = scan(wechat, settings, "o-member-d", code, run_jobs)
@@ -82,11 +84,13 @@ def test_expired_codes_sign_nobody_in(browser, world, wechat, settings, run_jobs
 
 
 def test_login_qr_is_a_temporary_str_scene_code_of_five_minutes(browser, world, wechat):
-    ask_for_code(browser)
-    body = [r for r in wechat.state.requests() if r["path"] == "/cgi-bin/qrcode/create"][-1]
-    payload = body.get("json") or body.get("body")
-    text = str(payload)
-    assert "QR_STR_SCENE" in text and "300" in text
+    import time
+
+    code = ask_for_code(browser)
+    qr = wechat.state.ticket(code.ticket)  # WeChat's side of the code
+    assert qr.action_name == "QR_STR_SCENE" and qr.scene_str == code.scene
+    assert 290 <= qr.expires_at - time.time() <= 300
+    assert code.qr_url == qr.url  # the page draws exactly what WeChat would show
 
 
 def test_scene_parsing():

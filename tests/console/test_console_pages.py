@@ -47,6 +47,7 @@ def test_compose_preview_send_and_settle_a_notice(
     campaign = world["campaign"]
     wxa, _ = add_templates(campaign, wechat, settings)
     add_recipients(campaign, wechat, settings, 3)
+    add_recipients(campaign, wechat, settings, 1, grant=False, prefix="o-no-grant")
     composer = organizer_browser.get("/console/notices/new").get_data(as_text=True)
     assert "征集截止提醒" in composer
     fields = organizer_browser.get(
@@ -62,7 +63,10 @@ def test_compose_preview_send_and_settle_a_notice(
     }
     preview = organizer_browser.post("/console/notices/preview", form, htmx=True)
     assert preview.status_code == 200
-    assert '<strong class="preview-count">3</strong>' in preview.get_data(as_text=True)
+    text = preview.get_data(as_text=True)
+    assert '<strong class="preview-count">4</strong>' in text
+    assert '<span class="preview-template">3</span>' in text
+    assert '<span class="preview-unreachable">1</span>' in text
     created = organizer_browser.post("/console/notices", form, htmx=True)
     assert created.status_code == 204
     notice = Notice.get()
@@ -74,6 +78,7 @@ def test_compose_preview_send_and_settle_a_notice(
     assert '<strong class="notice-state">已完成</strong>' in page
     assert Notice.get_by_id(notice.id).state == "done"
     assert len(wechat.state.sends()) == 3
+    assert "<td>未授权</td><td>未授权订阅消息</td>" in page  # the final report by reason
 
 
 def test_composer_problems_come_back_as_json_with_chinese_messages(organizer_browser, world):
@@ -188,3 +193,14 @@ def test_entries_of_one_unit_and_likely_duplicates(organizer_browser, world):
     Entry.update(duplicate_group="g1").where(Entry.id == community.id).execute()
     page = organizer_browser.get("/console/entries?duplicates=1").get_data(as_text=True)
     assert "党建引领社区治理" in page and "红色引擎赋能乡村振兴" not in page
+
+
+def test_entry_revisions_show_what_each_save_changed(organizer_browser, world):
+    from models import EntryRevision
+
+    red = world["entries"]["red"]
+    EntryRevision.create(entry=red, data={"title": "红色引擎", "results": "成效一般"})
+    EntryRevision.create(entry=red, data={"title": "红色引擎", "results": "成效显著"})
+    page = organizer_browser.get(f"/console/entries/{red.id}").get_data(as_text=True)
+    assert "首次保存" in page and "修改了「成效」" in page
+    assert "<del>一般</del><ins>显著</ins>" in page

@@ -62,7 +62,9 @@ def test_screenshots(
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(re.compile(r"/console/notices/\d+$"))
     page.get_by_role("button", name="发送").click()
+    expect(page.locator(".notice-state")).to_have_text(re.compile("准备中|发送中"))
     run_jobs()
+    expect(page.locator(".notice-state")).to_have_text("已完成", timeout=15_000)
     ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id}
     for name, path in ORGANIZER_PAGES[1:]:
         page.goto(path.format(**ids))

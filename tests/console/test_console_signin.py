@@ -161,3 +161,10 @@ def test_vendored_assets_are_served_from_the_service(client):
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
+
+
+def test_static_files_set_no_cookie(client):
+    response = client.get("/console/static/console/console.js")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    response.close()

@@ -50,10 +50,13 @@
 
   function series(kind, data) {
     if (kind === "funnel") {
+      var largest = Math.max.apply(null, [1].concat(data.map(function (d) { return d.count; })));
       return {
         tooltip: { trigger: "item", formatter: "{b}：{c}" },
-        series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
-          label: { show: true, position: "inside", formatter: "{b} {c}" },
+        series: [{ type: "funnel", sort: "none", left: "5%", width: "60%", min: 0, max: largest,
+          minSize: "4%", gap: 2,
+          label: { show: true, position: "right", formatter: "{b} {c}" },
+          labelLine: { show: true },
           data: data.map(function (d) { return { name: d.label, value: d.count }; }) }]
       };
     }
