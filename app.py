@@ -13,6 +13,7 @@ from api import (
     departments,
     entries,
     errors,
+    evidence_view,  # collection (issue 10)
     health,
     notices,
     oauth,
@@ -24,6 +25,8 @@ from api import (
     wechat_callbacks,
 )
 from api import campaign as campaign_api
+from api.dept import entries as dept_entries  # collection (issue 10)
+from api.org import evidence as org_evidence  # collection (issue 10)
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
@@ -50,6 +53,9 @@ BLUEPRINTS = (
     channels.bp,
     notices.bp,
     subscriptions.bp,
+    evidence_view.bp,
+    dept_entries.bp,
+    org_evidence.bp,
     db_commands,
     campaign_commands,
     account_commands,

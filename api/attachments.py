@@ -52,6 +52,8 @@ def upload(entry_id: int):
     except evidence.EvidenceRefused as refused:
         raise _refused(refused) from None
     attachment, created = added
+    if created:
+        rules.reopen_endorsed(entry, actor)  # new evidence: the department looks again
     if created and attachment.mime.startswith("image/"):
         enqueue_thumbnail(attachment.id)
     body = attachment_payload(attachment, entry.campaign.timezone)
@@ -73,7 +75,12 @@ def delete_attachment(entry_id: int, attachment_id: int):
     entry = owned_entry(entry_id)
     attachment = _attachment_of(entry, attachment_id)
     _ensure_editable(entry)
-    evidence.remove(attachment, get_storage(), f"user:{current_user().id}")
+    try:
+        rules.remove_evidence(entry, attachment, get_storage(), f"user:{current_user().id}")
+    except rules.SubmissionInvalid as invalid:
+        raise ApiError(
+            422, "validation_failed", "删除后将不符合提交要求，未删除", invalid.problems
+        ) from None
     return "", 204
 
 

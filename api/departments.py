@@ -5,12 +5,13 @@ from flask import Blueprint, jsonify
 from api.channel_funnels import fresh
 from api.entries import entry_payload
 from api.errors import ApiError
-from api.payload import json_object, required_string
+from api.payload import json_object, optional_object, required_string
 from api.security import current_user, login_required
 from campaign import departments as rules
-from campaign import status
+from campaign import status, status_notices
 from campaign.funnel_views import department_view
 from models import Entry
+from tasks.notices import start as start_notice
 
 bp = Blueprint("departments_api", __name__, url_prefix="/api/v1/dept")
 
@@ -52,9 +53,10 @@ def list_entries():
 @bp.post("/entries/<int:entry_id>/endorse")
 @login_required
 def endorse(entry_id: int):
-    data = json_object()
+    """推荐; the body (`{"comment": …}`) is optional: no body, `{}` or `null` all endorse."""
+    data = optional_object()
     comment = data.get("comment", "") if isinstance(data.get("comment"), str) else ""
-    return _decide(entry_id, rules.endorse, comment)
+    return _decide(entry_id, rules.endorse, comment[:1000])
 
 
 @bp.post("/entries/<int:entry_id>/return")
@@ -70,6 +72,9 @@ def _decide(entry_id: int, action, comment: str):
         entry = action(entry, f"user:{current_user().id}", comment)
     except status.IllegalTransition as illegal:
         raise ApiError(409, "not_pending", "该案例当前状态不能进行此操作") from illegal
+    notice_id = status_notices.notify(entry)
+    if notice_id is not None:
+        start_notice(notice_id)
     return jsonify(entry_payload(entry))
 
 

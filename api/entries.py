@@ -7,7 +7,7 @@ from api.errors import ApiError
 from api.payload import json_object
 from api.security import current_user, login_required
 from campaign import entries as rules
-from campaign import status
+from campaign import status, status_notices
 from campaign.clock import iso_local
 from campaign.users import same_person
 from models import Entry
@@ -37,8 +37,10 @@ def create_entry():
     unit = own_unit(campaign)
     if unit is None:
         raise ApiError(409, "unit_required", "请先登记单位信息")
-    fields = draft_fields(json_object())
-    _refuse_when_locked(campaign)
+    data = json_object()
+    fields = draft_fields(data)
+    if not rules.creation_open(campaign, current_user(), _late_code(data)):
+        raise ApiError(409, "collection_closed", "当前不在征集时间内")
     entry = rules.create_entry(campaign, current_user(), unit, fields)
     return jsonify(entry_payload(entry)), 201
 
@@ -52,16 +54,20 @@ def show_entry(entry_id: int):
 @bp.patch("/entries/<int:entry_id>")
 @login_required
 def update_entry(entry_id: int):
-    """Autosave: any subset of fields, never content-validated."""
+    """Autosave: any subset of fields; a draft is never content-validated, a submitted or
+    endorsed entry must still pass every submit check (422 lists what would break)."""
     entry = owned_entry(entry_id)
     version = entry.version
     data = json_object()
     fields = draft_fields(data)
     try:
-        rules.ensure_editable(entry, late_code=_late_code(data))
-        entry = rules.save_draft(entry, fields, f"user:{current_user().id}")
+        entry = rules.save_draft(entry, fields, f"user:{current_user().id}", _late_code(data))
     except rules.EntryLocked as locked:
         raise ApiError(409, locked.code, locked.message) from None
+    except rules.SubmissionInvalid as invalid:
+        raise ApiError(
+            422, "validation_failed", "修改后的内容未通过校验，未保存", invalid.problems
+        ) from None
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
         enqueue_content_check(entry.id)  # changed text after submit: check it again
     return jsonify(entry_payload(entry))
@@ -134,11 +140,6 @@ def _late_code(data: dict) -> str | None:
     return code if isinstance(code, str) and len(code) <= 32 else None
 
 
-def _refuse_when_locked(campaign) -> None:
-    if not rules.collection_open(campaign) and not request.headers.get("X-Late-Code"):
-        raise ApiError(409, "collection_closed", "当前不在征集时间内")
-
-
 def entry_payload(entry: Entry) -> dict:
     tz = entry.campaign.timezone
     payload = {name: getattr(entry, name) for name in rules.EDITABLE_FIELDS}
@@ -155,5 +156,6 @@ def entry_payload(entry: Entry) -> dict:
         created_at=iso_local(entry.created_at, tz),
         updated_at=iso_local(entry.updated_at, tz),
         submitted_at=iso_local(entry.submitted_at, tz),
+        returned=status_notices.returned_info(entry),
     )
     return payload

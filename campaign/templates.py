@@ -16,7 +16,7 @@ from campaign.template_values import KEYWORD_NAME, SOURCES, TYPES, check_value, 
 from models import Campaign, MessageTemplate, Notice, db
 
 CHANNELS = ("wxa_subscribe", "mp_template")
-PURPOSES = ("deadline", "endorsement", "review", "mailin", "general")
+PURPOSES = ("deadline", "endorsement", "review", "mailin", "general", "status")
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_FIELDS = 20
 

@@ -1,0 +1,1 @@
+"""Department JSON endpoints (/api/v1/dept/…)."""

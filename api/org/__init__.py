@@ -1,0 +1,1 @@
+"""Organizer JSON endpoints (/api/v1/org/…)."""
