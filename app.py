@@ -26,7 +26,9 @@ from api import (
 )
 from api import campaign as campaign_api
 from api.dept import entries as dept_entries  # collection (issue 10)
+from api.org import audit as org_audit  # collection (issue 10)
 from api.org import evidence as org_evidence  # collection (issue 10)
+from api.org import units as org_units  # collection (issue 10)
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
@@ -56,6 +58,8 @@ BLUEPRINTS = (
     evidence_view.bp,
     dept_entries.bp,
     org_evidence.bp,
+    org_audit.bp,
+    org_units.bp,
     db_commands,
     campaign_commands,
     account_commands,

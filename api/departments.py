@@ -3,17 +3,18 @@
 from flask import Blueprint, jsonify
 
 from api.channel_funnels import fresh
-from api.entries import entry_payload
+from api.entries import entry_payload, list_filters, list_payload
 from api.errors import ApiError
 from api.payload import json_object, optional_object, required_string
 from api.security import current_user, login_required
 from campaign import departments as rules
-from campaign import status, status_notices
+from campaign import search, status, status_notices
 from campaign.funnel_views import department_view
 from models import Entry
 from tasks.notices import start as start_notice
 
 bp = Blueprint("departments_api", __name__, url_prefix="/api/v1/dept")
+DEPARTMENT_FILTERS = tuple(name for name in search.ENTRY_FILTERS if name != "department")
 
 
 @bp.post("/bind")
@@ -44,9 +45,15 @@ def funnel():
 @bp.get("/entries")
 @login_required
 def list_entries():
+    """The departments' entries, filtered by search.ENTRY_FILTERS and searched with `q`."""
+    filters, text = list_filters(DEPARTMENT_FILTERS)
     entries = []
     for department in _departments():
-        entries += [entry_payload(e) for e in rules.visible_entries(department).order_by(Entry.id)]
+        found = rules.visible_entries(department)
+        if filters or text:
+            matching = search.entries(department.campaign, filters, text).select(Entry.id)
+            found = found.where(Entry.id.in_(matching))
+        entries += [list_payload(e) for e in found.order_by(Entry.id)]
     return jsonify(items=entries)
 
 

@@ -7,7 +7,7 @@ from api.errors import ApiError
 from api.payload import json_object
 from api.security import current_user, login_required
 from campaign import entries as rules
-from campaign import status, status_notices
+from campaign import search, status, status_notices
 from campaign.clock import iso_local
 from campaign.users import same_person
 from models import Entry
@@ -159,3 +159,26 @@ def entry_payload(entry: Entry) -> dict:
         returned=status_notices.returned_info(entry),
     )
     return payload
+
+
+def list_payload(entry: Entry) -> dict:
+    """An entry as lists show it to departments and organizers: the entry, its unit (name,
+    region), evidence count and duplicate group."""
+    unit = entry.unit
+    return {
+        **entry_payload(entry),
+        "unit": {"id": unit.id, "name": unit.name, "region": unit.region},
+        "attachments": entry.attachments.count(),
+        "duplicate_group": entry.duplicate_group,
+    }
+
+
+def list_filters(names: tuple) -> tuple[dict, str]:
+    """The list filters `names` present in the query string (typed), and the search text."""
+    filters = {}
+    for name in names:
+        kind = int if name in search.INTEGER_FILTERS else str
+        value = request.args.get(name, type=kind)
+        if value not in (None, ""):
+            filters[name] = value
+    return filters, search.clean_query(request.args.get("q"))
