@@ -25,12 +25,15 @@ def list_entries():
     """Entries of the current campaign, filtered by any of search.ENTRY_FILTERS and
     searched with `q` (Chinese substrings of title, abstract, unit name), newest first, paged."""
     filters, text = list_filters(search.ENTRY_FILTERS)
-    query = search.entries(open_campaign(), filters, text)
+    campaign = open_campaign()
+    query = search.entries(campaign, filters, text)
     if request.args.get("duplicates") == "1":
         query = query.where(Entry.duplicate_group.is_null(False))
+        total = query.count()
+    else:
+        total = search.count(campaign, filters, text)
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = min(max(request.args.get("size", 50, type=int), 1), PAGE_MAX)
-    total = query.count()
     rows = query.order_by(Entry.id.desc()).paginate(page, size)
     return jsonify(total=total, page=page, size=size, items=[list_payload(e) for e in rows])
 

@@ -1,8 +1,8 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, funnel, notices, qr
+from bench import callback, funnel, notices, qr, search
 
-BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main)
+BENCHMARKS = (callback.main, notices.main, qr.main, funnel.main, search.main)
 
 
 def main() -> None:

@@ -37,18 +37,36 @@ def clean_query(raw) -> str:
     return raw.strip()[:MAX_QUERY] if isinstance(raw, str) else ""
 
 
-def entry_ids_matching(text: str):
-    """A subquery of the ids of entries whose title, abstract or unit name contains `text`."""
+def entry_ids_matching(text: str, campaign=None):
+    """A subquery of the ids of entries whose title, abstract or unit name contains `text`
+    (of `campaign`'s entries only, if given: PostgreSQL's index knows the campaign)."""
+    needle = text.lower()
     if is_postgres():
-        index = Table("entry_search", ("entry_id", "doc"))
-        pattern = "%" + _escape_like(text) + "%"
-        return index.select(index.entry_id).where(Expression(index.doc, "ILIKE", pattern))
+        index = Table("entry_search", ("entry_id", "campaign_id", "doc"))
+        query = index.select(index.entry_id).where(_pg_contains(index.doc, needle))
+        return query.where(index.campaign_id == campaign.id) if campaign else query
     index = Table("entry_search", ("rowid", "doc"))
-    if len(text) >= 3:
-        phrase = '"' + text.replace('"', '""') + '"'
+    if len(needle) >= 3:
+        phrase = '"' + needle.replace('"', '""') + '"'
         match = NodeList((SQL("entry_search"), SQL("MATCH"), Value(phrase)))
         return index.select(index.rowid).where(match)
-    return index.select(index.rowid).where(fn.instr(fn.lower(index.doc), text.lower()) > 0)
+    return index.select(index.rowid).where(fn.instr(fn.lower(index.doc), needle) > 0)
+
+
+def _pg_contains(doc, needle: str):
+    """`doc` (lower-cased text) contains `needle`: LIKE, which the trigram index answers from
+    3 characters on; below that no trigram exists, and `strpos` makes it a plain scan (a
+    LIKE would read the whole index instead, which is slower still)."""
+    if len(needle) >= 3:
+        return Expression(doc, "LIKE", "%" + _escape_like(needle) + "%")
+    return fn.strpos(doc, needle) > 0
+
+
+def count(campaign, filters: dict, text: str = "") -> int:
+    """How many entries `entries()` finds; a bare search is counted on the index alone."""
+    if text and is_postgres() and not any(v not in (None, "") for v in filters.values()):
+        return entry_ids_matching(text, campaign).count()
+    return entries(campaign, filters, text).count()
 
 
 def _escape_like(text: str) -> str:
@@ -67,7 +85,7 @@ def entries(campaign, filters: dict, text: str = ""):
         else:
             query = query.where(getattr(Entry, name) == value)
     if text:
-        query = query.where(Entry.id.in_(entry_ids_matching(text)))
+        query = query.where(Entry.id.in_(entry_ids_matching(text, campaign)))
     return query
 
 

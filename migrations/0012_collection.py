@@ -46,17 +46,23 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS entry_search_unit",
     "DROP TABLE IF EXISTS entry_search",
 )
+POSTGRES_BACKFILL = """INSERT INTO entry_search (entry_id, campaign_id, doc)
+  SELECT e.id, e.campaign_id, lower(concat_ws(E'\\n', e.title, e.abstract, u.name))
+  FROM entry e LEFT JOIN unit u ON u.id = e.unit_id"""
 POSTGRES_SEARCH = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "DROP TABLE IF EXISTS entry_search CASCADE",
     """CREATE TABLE entry_search (
          entry_id INTEGER PRIMARY KEY REFERENCES entry (id) ON DELETE CASCADE,
+         campaign_id INTEGER NOT NULL,
          doc TEXT NOT NULL)""",
     "CREATE INDEX entry_search_doc_trgm ON entry_search USING gin (doc gin_trgm_ops)",
+    # `doc` is lower-cased once here, so searches use LIKE (ILIKE lower-cases every row).
     """CREATE OR REPLACE FUNCTION entry_search_sync() RETURNS trigger AS $$
        BEGIN
-         INSERT INTO entry_search (entry_id, doc) VALUES (NEW.id, concat_ws(E'\\n', NEW.title,
-           NEW.abstract, (SELECT name FROM unit WHERE id = NEW.unit_id)))
+         INSERT INTO entry_search (entry_id, campaign_id, doc) VALUES (NEW.id, NEW.campaign_id,
+           lower(concat_ws(E'\\n', NEW.title, NEW.abstract,
+                           (SELECT name FROM unit WHERE id = NEW.unit_id))))
          ON CONFLICT (entry_id) DO UPDATE SET doc = EXCLUDED.doc;
          RETURN NEW;
        END $$ LANGUAGE plpgsql""",
@@ -64,14 +70,13 @@ POSTGRES_SEARCH = (
          ON entry FOR EACH ROW EXECUTE FUNCTION entry_search_sync()""",
     """CREATE OR REPLACE FUNCTION entry_search_unit() RETURNS trigger AS $$
        BEGIN
-         UPDATE entry_search s SET doc = concat_ws(E'\\n', e.title, e.abstract, NEW.name)
+         UPDATE entry_search s SET doc = lower(concat_ws(E'\\n', e.title, e.abstract, NEW.name))
            FROM entry e WHERE e.unit_id = NEW.id AND s.entry_id = e.id;
          RETURN NEW;
        END $$ LANGUAGE plpgsql""",
     """CREATE TRIGGER entry_search_unit AFTER UPDATE OF name ON unit
          FOR EACH ROW EXECUTE FUNCTION entry_search_unit()""",
-    """INSERT INTO entry_search (entry_id, doc) SELECT e.id, concat_ws(E'\\n', e.title,
-         e.abstract, u.name) FROM entry e LEFT JOIN unit u ON u.id = e.unit_id""",
+    POSTGRES_BACKFILL,
 )
 POSTGRES_DROP = (
     "DROP TRIGGER IF EXISTS entry_search_unit ON unit",

@@ -51,7 +51,7 @@ def catalogue(client, open_window):
             "pass",
             None,
             "茶旅融合带富一方",
-            "以党建引领武夷山茶产业发展",
+            "以党建引领武夷山茶产业发展，打造 Tea-Tour 线路",
         ),
         (
             "e2",
@@ -169,6 +169,7 @@ def test_department_and_unit_filters(catalogue):
         ("100%", ("e4",)),  # taken literally: in a unit name and an abstract
         ("%_", ("e4",)),
         ("_", ("e4",)),
+        ("tea-TOUR", ("e1",)),  # Latin letters in any case
         ("不存在的词语", ()),
         ('"引号', ()),
     ],
