@@ -28,6 +28,7 @@ from api import campaign as campaign_api
 from api.dept import entries as dept_entries  # collection (issue 10)
 from api.org import audit as org_audit  # collection (issue 10)
 from api.org import evidence as org_evidence  # collection (issue 10)
+from api.org import exports as org_exports  # collection (issue 10)
 from api.org import units as org_units  # collection (issue 10)
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
@@ -60,6 +61,7 @@ BLUEPRINTS = (
     org_evidence.bp,
     org_audit.bp,
     org_units.bp,
+    org_exports.bp,
     db_commands,
     campaign_commands,
     account_commands,

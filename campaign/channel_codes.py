@@ -41,7 +41,9 @@ KINDS = {
 }
 LOCAL_KINDS = tuple(kind for kind, spec in KINDS.items() if spec.source == "link")
 MIME_BY_EXTENSION = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml",
-                     "pdf": "application/pdf", "zip": "application/zip"}  # fmt: skip
+                     "pdf": "application/pdf", "zip": "application/zip",
+                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml"
+                             ".sheet"}  # fmt: skip
 
 
 def link_url(base_url: str, code: str) -> str:

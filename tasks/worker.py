@@ -17,6 +17,7 @@ JOB_MODULES = (
     "checks",
     "evidence",
     "funnels",
+    "exports",
     "maintenance",
     "notice_sending",
     "notices",
