@@ -27,6 +27,7 @@ from api import (
 from api import campaign as campaign_api
 from api.dept import entries as dept_entries  # collection (issue 10)
 from api.org import audit as org_audit  # collection (issue 10)
+from api.org import campaign_settings as org_campaign_settings  # collection (issue 10)
 from api.org import evidence as org_evidence  # collection (issue 10)
 from api.org import exports as org_exports  # collection (issue 10)
 from api.org import units as org_units  # collection (issue 10)
@@ -62,6 +63,7 @@ BLUEPRINTS = (
     org_audit.bp,
     org_units.bp,
     org_exports.bp,
+    org_campaign_settings.bp,
     db_commands,
     campaign_commands,
     account_commands,

@@ -641,6 +641,15 @@ class EntryEndorsement(BaseModel):
         indexes = ((("entry", "at"), False),)
 
 
+class NoticeAnchor(BaseModel):
+    """A notice scheduled "T-n days before the deadline": kept so that moving the deadline
+    moves the notice too (campaign.settings_admin)."""
+
+    notice = ForeignKeyField(Notice, unique=True, on_delete="CASCADE")
+    days = IntegerField()
+    time = CharField(max_length=5)
+
+
 class ExportJob(BaseModel):
     """An organizer's export (entries or units xlsx, one entry's PDF, an evidence ZIP),
     built by a job with progress; `pii` says whether whole phone numbers may appear."""
@@ -697,6 +706,7 @@ MODELS = [
     Attendee,
     AuditLog,
     EntryEndorsement,
+    NoticeAnchor,
     ExportJob,
 ]
 

@@ -17,6 +17,7 @@ from campaign import notices as rules
 from campaign import templates as template_rules
 from campaign.clock import iso_local
 from campaign.notice_problems import notice_problem
+from campaign.settings_admin import anchor_to_deadline
 from models import MessageTemplate, Notice, utcnow
 from tasks import notices as jobs
 
@@ -186,6 +187,7 @@ def send(notice_id: int):
     try:
         send_at = rules.send_time(notice.campaign, when, utcnow())
         notice = rules.schedule(notice, send_at, console_actor())
+        anchor_to_deadline(notice, when)  # moving the deadline moves it (issue 10)
     except rules.NoticeInvalid as invalid:
         raise _invalid(invalid.problems) from None
     except rules.NoticeStateError as refused:

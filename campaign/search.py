@@ -42,10 +42,10 @@ def entry_ids_matching(text: str, campaign=None):
     (of `campaign`'s entries only, if given: PostgreSQL's index knows the campaign)."""
     needle = text.lower()
     if is_postgres():
-        index = Table("entry_search", ("entry_id", "campaign_id", "doc"))
+        index = Table("entry_search", ("entry_id", "campaign_id", "doc")).bind(db)
         query = index.select(index.entry_id).where(_pg_contains(index.doc, needle))
         return query.where(index.campaign_id == campaign.id) if campaign else query
-    index = Table("entry_search", ("rowid", "doc"))
+    index = Table("entry_search", ("rowid", "doc")).bind(db)
     if len(needle) >= 3:
         phrase = '"' + needle.replace('"', '""') + '"'
         match = NodeList((SQL("entry_search"), SQL("MATCH"), Value(phrase)))

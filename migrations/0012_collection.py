@@ -1,5 +1,5 @@
 """Collection done right (issue 10): what a department endorsed (`entry_endorsement`), export
-jobs (`export_job`), the organizers' PII right (`account.pii`), and the search index
+jobs (`export_job`), notices timed by the deadline (`notice_anchor`), the organizers' PII right (`account.pii`), and the search index
 `entry_search` (title, abstract and unit name of every entry, kept in step by triggers):
 an FTS5 table with the trigram tokenizer on SQLite, a table with a pg_trgm GIN index on
 PostgreSQL. `entry_search` is not a model: only campaign/search.py reads it."""
@@ -117,6 +117,22 @@ def up(migrator, db):
             table_name = "entry_endorsement"
             indexes = ((("entry", "at"), False),)
 
+    class Notice(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "notice"
+
+    class NoticeAnchor(Model):
+        notice = ForeignKeyField(Notice, unique=True, on_delete="CASCADE")
+        days = IntegerField()
+        time = CharField(max_length=5)
+
+        class Meta:
+            database = db
+            table_name = "notice_anchor"
+
     class ExportJob(Model):
         campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
         kind = CharField(max_length=16)
@@ -138,7 +154,7 @@ def up(migrator, db):
             indexes = ((("campaign", "created_at"), False),)
 
     migrator.migrate(migrator.add_column("account", "pii", BooleanField(default=False)))
-    db.create_tables([EntryEndorsement, ExportJob])
+    db.create_tables([EntryEndorsement, NoticeAnchor, ExportJob])
     for statement in POSTGRES_SEARCH if _is_postgres(db) else SQLITE_SEARCH:
         db.execute_sql(statement)
 
@@ -148,6 +164,7 @@ def down(migrator, db):
         db.execute_sql(statement)
     migrator.migrate(
         migrator.drop_table("export_job"),
+        migrator.drop_table("notice_anchor"),
         migrator.drop_table("entry_endorsement"),
         migrator.drop_column("account", "pii"),
     )
