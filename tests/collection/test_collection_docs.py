@@ -123,3 +123,21 @@ def test_the_sandbox_docs_name_the_appids_make_run_uses(sandbox):
             timeout=5,
         ).json()
         assert "access_token" in reply, reply
+
+
+def test_the_api_page_is_redoc_served_from_here(client):
+    page = client.get("/docs/api")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<redoc spec-url="/openapi.json"' in html
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert scripts == ["/docs/static/vendor/redoc-2.5.4/redoc.standalone.js"]
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # no CDN
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    script = client.get(scripts[0])
+    assert script.status_code == 200 and b"Redoc" in script.data[:5000] + script.data[-5000:]
+    script.close()
+    vendored = ROOT / "pages" / "static" / "vendor" / "redoc-2.5.4"
+    assert "MIT License" in (vendored / "LICENSE").read_text()
+    assert "/api/v1/entries/{entry_id}/submit" in html  # listed for readers without JavaScript
+    assert client.get("/docs/api/summary").status_code == 200
