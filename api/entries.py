@@ -9,6 +9,7 @@ from api.security import current_user, login_required
 from campaign import entries as rules
 from campaign import search, status, status_notices
 from campaign.clock import iso_local
+from campaign.problems import is_row_id
 from campaign.users import same_person
 from models import Entry
 from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
@@ -179,6 +180,8 @@ def list_filters(names: tuple) -> tuple[dict, str]:
     for name in names:
         kind = int if name in search.INTEGER_FILTERS else str
         value = request.args.get(name, type=kind)
+        if kind is int and value is not None and not is_row_id(value):
+            value = 0  # no row has it: an empty list, never a database overflow
         if value not in (None, ""):
             filters[name] = value
     return filters, search.clean_query(request.args.get("q"))

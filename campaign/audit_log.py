@@ -20,10 +20,10 @@ def parse_moment(raw: str) -> datetime.datetime | None:
     """An ISO 8601 moment as naive UTC (a naive one is taken as UTC), else None."""
     try:
         moment = datetime.datetime.fromisoformat(raw)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 with an offset
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment
 
 

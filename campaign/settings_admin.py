@@ -36,6 +36,7 @@ ORDER = (
     ("review_closes_at", "publish_from"),
 )
 MAX_GRACE = 7 * 24 * 60
+YEARS = (2000, 2100)  # a campaign's moments; far ones would overflow deadline arithmetic
 MESSAGES = {
     "invalid_datetime": "时间格式不正确（ISO 8601，如 2021-10-31T23:59:59+08:00）",
     "out_of_order": "时间先后顺序不正确",
@@ -122,12 +123,12 @@ def _moment(value, nullable: bool):
         return None if nullable else False
     try:
         moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        if moment is not None and moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None:
+    if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
         return False
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment
 
 

@@ -59,7 +59,8 @@ def returned_info(entry: Entry) -> dict | None:
 def _who(actor: str, entry: Entry) -> dict:
     """The department (and the person's WeChat nickname, if known) behind `user:<id>`."""
     kind, _, ident = actor.partition(":")
-    user = WechatUser.get_or_none(WechatUser.id == int(ident)) if kind == "user" else None
+    is_user = kind == "user" and ident.isdigit()
+    user = WechatUser.get_or_none(WechatUser.id == int(ident)) if is_user else None
     department = entry.department
     if user is not None:
         bound = (

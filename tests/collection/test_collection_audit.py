@@ -60,3 +60,11 @@ def test_organizers_filter_and_page_the_log(world, client):
     bad = organizer.get("/api/v1/org/audit", query_string={"since": "yesterday", "until": "x"})
     assert bad.status_code == 422
     assert {f["field"] for f in bad.get_json()["error"]["fields"]} == {"since", "until"}
+
+
+def test_moments_that_overflow_are_a_422(client, campaign):
+    organizer = Organizer(client, campaign)
+    response = organizer.get(
+        "/api/v1/org/audit", query_string={"since": "0001-01-01T00:00:00+01:00"}
+    )
+    assert response.status_code == 422

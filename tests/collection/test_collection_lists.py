@@ -222,3 +222,9 @@ def test_units_list_filter_and_search_with_masked_phones(catalogue):
     assert units_listed(organizer, q="%") == units_listed(organizer, q="100%")
     Account.update(pii=True).where(Account.id == organizer.account.id).execute()
     assert units_listed(organizer, q="水南街道")[0]["contact_phone"] == "13800138001"
+
+
+def test_ids_no_row_can_have_find_nothing(catalogue):
+    organizer = catalogue["organizer"]
+    assert listed(organizer, unit=10**30) == []
+    assert listed(organizer, department=-1) == []

@@ -154,3 +154,12 @@ def test_countdown_reminders_start_over_for_a_new_deadline(
 @pytest.mark.parametrize("body", [[], "x", None])
 def test_a_body_that_is_not_an_object_is_400(organizer, open_window, body):
     assert organizer.patch(PATH, json=body).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59", "1999-01-01"]
+)
+def test_moments_far_away_are_refused_not_overflowed(organizer, open_window, moment):
+    response = organizer.patch(PATH, json={"closes_at": moment})
+    assert response.status_code == 422
+    assert ("closes_at", "invalid_datetime") in fields_of(response)
