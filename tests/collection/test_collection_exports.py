@@ -139,3 +139,15 @@ def test_the_funnel_export_keeps_department_names_as_text(client, world, organiz
     rows = cells(response.data, "推荐单位")
     names = {row[0] for row in rows[1:]}
     assert {"'" + name for name in HOSTILE[:4]} <= names
+
+
+def test_the_pii_right_is_granted_from_the_command_line(app, organizer):
+    runner = app.test_cli_runner()
+    granted = runner.invoke(args=["accounts", "pii", organizer.account.username])
+    assert granted.exit_code == 0, granted.output
+    assert Account.get_by_id(organizer.account.id).pii is True
+    log = AuditLog.get(AuditLog.action == "account.pii")
+    assert (log.before, log.after) == ({"pii": False}, {"pii": True})
+    revoked = runner.invoke(args=["accounts", "pii", "--revoke", organizer.account.username])
+    assert revoked.exit_code == 0 and Account.get_by_id(organizer.account.id).pii is False
+    assert runner.invoke(args=["accounts", "pii", "nobody"]).exit_code != 0
