@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-browser screenshots lint format bench chaos clean
+.PHONY: install run test test-browser screenshots lint format bench chaos clean migrate seed campaign-load
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ bench: $(INSTALLED)  ## benchmarks, printed as side-by-side ratios
 	$(PY) -m bench
 
 chaos: $(INSTALLED) ; CHAOS_RECIPIENTS=10000 CHAOS_KILLS=20 $(PY) -m pytest -p no:cacheprovider -s --timeout=900 tests/notices/test_chaos_outbox.py  # the outbox at 10,000 recipients, 20 worker SIGKILLs, one Redis kill
+
+migrate: $(INSTALLED)  ## apply pending migrations to DATABASE_URL (default: the instance folder's SQLite)
+	$(VENV)/bin/flask --app app db upgrade
+
+seed: migrate  ## create the 2021 campaign from its plan if missing
+	$(VENV)/bin/flask --app app campaign seed
+
+campaign-load: migrate  ## make campaign-load FILE=my-plan.yaml: load a plan as the current campaign
+	@test -n "$(FILE)" || { echo "usage: make campaign-load FILE=my-plan.yaml"; exit 2; }
+	$(VENV)/bin/flask --app app campaign load "$(FILE)" --current
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -5,9 +5,10 @@ from flask.sessions import SessionInterface
 from werkzeug.routing import IntegerConverter
 
 import runtime
-from api import errors, health, request_hooks
+from api import errors, evidence_view, health, request_hooks
 from api.console import auth as console_auth
 from api.dept import department
+from api.dept import entries as dept_entries
 from api.expert import reviews as expert_reviews
 from api.org import (
     attribution,
@@ -19,16 +20,21 @@ from api.org import (
     reminders,
     templates,
 )
+from api.org import audit as org_audit
 from api.org import board as org_board
+from api.org import campaign_settings as org_campaign_settings
 from api.org import casebook as org_casebook
 from api.org import decisions as org_decisions
 from api.org import entries as org_entries
+from api.org import evidence as org_evidence
 from api.org import exchange as org_exchange
 from api.org import experts as org_experts
+from api.org import exports as org_exports
 from api.org import mailin as org_mailin
 from api.org import publications as org_publications
 from api.org import redeem as org_redeem
 from api.org import review as org_review
+from api.org import units as org_units
 from api.public import publications as public_publications
 from api.unit import attachments, auth, entries, subscriptions, text, touches, units
 from api.unit import campaign as campaign_api
@@ -89,6 +95,13 @@ BLUEPRINTS = (
     unit_mailin.bp,
     org_mailin.bp,
     org_casebook.bp,
+    evidence_view.bp,
+    dept_entries.bp,
+    org_evidence.bp,
+    org_audit.bp,
+    org_units.bp,
+    org_exports.bp,
+    org_campaign_settings.bp,
     db_commands,
     campaign_commands,
     account_commands,

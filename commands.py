@@ -66,3 +66,19 @@ def create(username, role, display_name, password):
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"created {account.role} {account.username} (id {account.id})")
+
+
+@account_commands.cli.command("pii")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="Take the right away instead.")
+def pii(username, revoke):
+    """Let an organizer export whole phone numbers (or, with --revoke, no longer)."""
+    from campaign.pii import set_pii_right
+    from models import Account
+
+    with db.connection_context():
+        account = Account.get_or_none(Account.username == username)
+        if account is None:
+            raise click.ClickException(f"no account named {username}")
+        account = set_pii_right(account, not revoke, "cli")
+    click.echo(f"{account.username}: pii {'on' if account.pii else 'off'}")

@@ -163,7 +163,7 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
-    pii = BooleanField(default=False)  # may see contacts' phone numbers (issue 14)
+    pii = BooleanField(default=False)  # may see whole phone numbers (console, exports)
 
 
 class AuthSession(BaseModel):
@@ -907,6 +907,53 @@ class Casebook(BaseModel):
         indexes = ((("campaign", "created_at"), False),)
 
 
+# --- collection (issue 10) ---
+
+
+class EntryEndorsement(BaseModel):
+    """What a department endorsed: the entry's fields and evidence at that moment, so an
+    edit after endorsement can be shown to the department as a diff."""
+
+    entry = ForeignKeyField(Entry, backref="endorsements", on_delete="CASCADE")
+    data = JSONField()
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("entry", "at"), False),)
+
+
+class NoticeAnchor(BaseModel):
+    """A notice scheduled "T-n days before the deadline": kept so that moving the deadline
+    moves the notice too (campaign.settings_admin)."""
+
+    notice = ForeignKeyField(Notice, unique=True, on_delete="CASCADE")
+    days = IntegerField()
+    time = CharField(max_length=5)
+
+
+class ExportJob(BaseModel):
+    """An organizer's export (entries or units xlsx, one entry's PDF, an evidence ZIP),
+    built by a job with progress; `pii` says whether whole phone numbers may appear."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    kind = CharField(max_length=16)  # entries | units | entry_pdf | evidence_zip
+    params = JSONField(default=dict)
+    pii = BooleanField(default=False)
+    status = CharField(max_length=16, default="pending")  # pending | running | ready | failed
+    done = IntegerField(default=0)
+    total = IntegerField(default=0)
+    storage_key = CharField(max_length=255, null=True)
+    size = BigIntegerField(default=0)
+    error = TextField(null=True)
+    requested_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("campaign", "created_at"), False),)
+
+
 MODELS = [
     Campaign,
     CampaignOption,
@@ -952,6 +999,9 @@ MODELS = [
     ReviewHold,
     PublishedComment,
     Casebook,
+    EntryEndorsement,
+    NoticeAnchor,
+    ExportJob,
 ]
 
 

@@ -32,11 +32,13 @@ def content_disposition(name: str, fallback: str, inline: bool = False) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def stored_file(key: str, mime: str, name: str, fallback: str, download: bool = True):
-    """The stored file `key` as a response; 404 `file_missing` when storage lost it."""
+def stored_file(key: str, mime: str, name: str, fallback: str, disposition="attachment"):
+    """The stored file `key` as a response (`disposition`: attachment, inline, or None for
+    neither); 404 `file_missing` when storage lost it."""
     headers = {**SAFE_HEADERS}
-    if download:
-        headers["Content-Disposition"] = content_disposition(name, fallback)
+    if disposition:
+        inline = disposition == "inline"
+        headers["Content-Disposition"] = content_disposition(name, fallback, inline=inline)
     url = get_storage().signed_url(key, mime, headers.get("Content-Disposition"))
     if url:  # a shared bucket: the client fetches it there, with a link that soon expires
         response = redirect(url, code=302)

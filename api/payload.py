@@ -15,10 +15,15 @@ def json_object() -> dict:
 
 
 def optional_object() -> dict:
-    """The JSON object of a request whose body may be empty; 400 for anything else."""
-    if not request.get_data(cache=True):
+    """The request's JSON object, `{}` for an empty body or `null`; 400 for anything else."""
+    if not request.get_data(cache=True).strip():
         return {}
-    return json_object()
+    data = request.get_json(silent=True)
+    if data is None and request.get_data(cache=True).strip() == b"null":
+        return {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "请求内容必须是 JSON 对象")
+    return data
 
 
 def required_string(data: dict, field: str, max_length: int = 100_000) -> str:

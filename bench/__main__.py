@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, casebook, checkin, console, funnel, notices, qr, review
+from bench import callback, casebook, checkin, console, funnel, notices, qr, review, search
 from bench import publication as publication_bench
 
 BENCHMARKS = (
@@ -13,6 +13,7 @@ BENCHMARKS = (
     checkin.main,
     review.main,
     casebook.main,
+    search.main,
 )
 
 

@@ -23,13 +23,6 @@ def upsert_user(app: str, openid: str, **fields) -> WechatUser:
     return user
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """`138****5678`: how a phone number appears in responses, logs and exports."""
-    if not phone:
-        return None
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
 def same_person(user: WechatUser) -> list[int]:
     """Ids of this WeChat user and of their other apps' users (same unionid)."""
     if not user.unionid:

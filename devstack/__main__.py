@@ -65,6 +65,7 @@ def _start_sandbox(settings) -> subprocess.Popen:
         {**_app_args(settings.wxa), "kind": "wxa", "callback_url": f"{base}/wxa"},
     ]
     command = [PYTHON, "-m", "wechat.sandbox", "--port", str(settings.sandbox_port)]
+    command += ["--state-file", str(settings.instance_dir / "wechat-sandbox.json")]
     for app in apps:
         command += ["--app", json.dumps(app)]
     process = _spawn(command)

@@ -28,4 +28,4 @@ def media(token: str):
         or not file_type.image_format
     ):
         raise ApiError(404, "not_found", "请求的内容不存在")
-    return attachment_file(attachment, as_download=False)
+    return attachment_file(attachment, disposition=None)

@@ -116,3 +116,8 @@ def new_entry(caller, **fields) -> dict:
 def add_evidence(entry_id: int) -> None:
     """One photo row, so the evidence rule of submit is met without an upload."""
     Attachment.create(entry=entry_id, kind="photo", storage_key="x", mime="image/jpeg", size=1)
+
+
+def codes(response) -> set:
+    """The (field, code) pairs of a 422's problems."""
+    return {(f["field"], f["code"]) for f in response.get_json()["error"]["fields"]}

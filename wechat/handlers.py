@@ -57,7 +57,8 @@ KEYWORD_REPLIES = {
     "报名": lambda links: (
         f'报名入口：\n{links.mini_program(None)}\n<a href="{links.register(None)}">网页报名</a>'
     ),
-    "进度": lambda links: f'<a href="{links.public_base_url}/h5/progress">查看我的提交进度</a>',
+    # No H5 progress page yet (the H5 issue builds it): the mini-program shows the progress.
+    "进度": lambda links: f"请在小程序“我的案例”中查看提交进度：\n{links.mini_program(None)}",
     "帮助": lambda links: (
         "本活动征集新时代党建品牌和优秀案例。"
         f'<a href="{links.public_base_url}/h5/">查看活动说明、征集要求和联系方式</a>。\n'

@@ -4,15 +4,18 @@ from flask import Blueprint, jsonify
 
 from api.errors import ApiError
 from api.org.funnels import fresh
-from api.payload import json_object, required_string
+from api.payload import json_object, optional_object, required_string
 from api.security import current_user, login_required
-from api.unit.entries import entry_payload
+from api.unit.entries import entry_payload, list_filters, list_payload
 from campaign.channels import recommending as rules
 from campaign.channels.funnel_views import department_view
-from campaign.entries import status
+from campaign.entries import search, status
+from campaign.notices import status_messages as status_notices
 from models import Entry
+from tasks.notices import start as start_notice
 
 bp = Blueprint("departments_api", __name__, url_prefix="/api/v1/dept")
+DEPARTMENT_FILTERS = tuple(name for name in search.ENTRY_FILTERS if name != "department")
 
 
 @bp.post("/bind")
@@ -43,18 +46,25 @@ def funnel():
 @bp.get("/entries")
 @login_required
 def list_entries():
+    """The departments' entries, filtered by search.ENTRY_FILTERS and searched with `q`."""
+    filters, text = list_filters(DEPARTMENT_FILTERS)
     entries = []
     for department in _departments():
-        entries += [entry_payload(e) for e in rules.visible_entries(department).order_by(Entry.id)]
+        found = rules.visible_entries(department)
+        if filters or text:
+            matching = search.entries(department.campaign, filters, text).select(Entry.id)
+            found = found.where(Entry.id.in_(matching))
+        entries += [list_payload(e) for e in found.order_by(Entry.id)]
     return jsonify(items=entries)
 
 
 @bp.post("/entries/<int:entry_id>/endorse")
 @login_required
 def endorse(entry_id: int):
-    data = json_object()
+    """推荐; the body (`{"comment": …}`) is optional: no body, `{}` or `null` all endorse."""
+    data = optional_object()
     comment = data.get("comment", "") if isinstance(data.get("comment"), str) else ""
-    return _decide(entry_id, rules.endorse, comment)
+    return _decide(entry_id, rules.endorse, comment[:1000])
 
 
 @bp.post("/entries/<int:entry_id>/return")
@@ -70,6 +80,9 @@ def _decide(entry_id: int, action, comment: str):
         entry = action(entry, f"user:{current_user().id}", comment)
     except status.IllegalTransition as illegal:
         raise ApiError(409, "not_pending", "该案例当前状态不能进行此操作") from illegal
+    notice_id = status_notices.notify(entry)
+    if notice_id is not None:
+        start_notice(notice_id)
     return jsonify(entry_payload(entry))
 
 

@@ -9,7 +9,7 @@ from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import console_actor, current_account, current_user, login_required, role_required
-from api.unit.attachments import stored_file
+from api.unit.attachments import attachment_file as attachment_response
 from campaign.review import conflicts, experts, rubric, scores
 from models import Assignment, Attachment, Entry, ExpertProfile
 from tasks import review as jobs
@@ -102,7 +102,7 @@ def attachment_file(entry_id: int, attachment_id: int):
     )
     if attachment is None or not attachment.storage_key:
         raise ApiError(404, "not_found", "请求的内容不存在")
-    return stored_file(attachment, as_download=False)
+    return attachment_response(attachment, disposition="inline")
 
 
 @bp.put("/entries/<int:entry_id>/review")

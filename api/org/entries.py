@@ -9,40 +9,34 @@ from api.access import open_campaign
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import console_actor, role_required
-from api.unit.entries import entry_payload
+from api.unit.entries import entry_payload, list_filters, list_payload
 from campaign.entries import screening as review_gate
+from campaign.entries import search
 from campaign.problems import is_row_id, is_whole_number
 from models import Department, DuplicatePair, Entry, Unit
 
 bp = Blueprint("org_entries_api", __name__, url_prefix="/api/v1/org")
 
-FILTERS = {
-    "status": str,
-    "route": str,
-    "department": int,
-    "content_check": str,
-    "domain": str,
-    "track": str,
-}
 PAGE_MAX = 200
 
 
 @bp.get("/entries")
 @role_required("organizer")
 def list_entries():
-    """Entries of the current campaign, filtered by any of FILTERS, newest first, paged."""
-    query = Entry.select().where(Entry.campaign == open_campaign())
-    for name, kind in FILTERS.items():
-        value = request.args.get(name, type=kind)
-        if value:
-            query = query.where(getattr(Entry, name) == value)
+    """Entries of the current campaign, filtered by any of search.ENTRY_FILTERS and
+    searched with `q` (Chinese substrings of title, abstract, unit name), newest first, paged."""
+    filters, text = list_filters(search.ENTRY_FILTERS)
+    campaign = open_campaign()
+    query = search.entries(campaign, filters, text)
     if request.args.get("duplicates") == "1":
         query = query.where(Entry.duplicate_group.is_null(False))
+        total = query.count()
+    else:
+        total = search.count(campaign, filters, text)
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     size = min(max(request.args.get("size", 50, type=int), 1), PAGE_MAX)
-    total = query.count()
     rows = query.order_by(Entry.id.desc()).paginate(page, size)
-    return jsonify(total=total, page=page, size=size, items=[entry_payload(e) for e in rows])
+    return jsonify(total=total, page=page, size=size, items=[list_payload(e) for e in rows])
 
 
 @bp.post("/entries/<int:entry_id>/content-decision")

@@ -19,6 +19,7 @@ from campaign.notices import operations as rules
 from campaign.notices import preview as notice_preview
 from campaign.notices.problems import notice_problem
 from campaign.problems import Invalid, NotFound
+from campaign.settings_admin import anchor_to_deadline
 from models import Notice, utcnow
 from tasks import notices as jobs
 
@@ -83,6 +84,7 @@ def send(notice_id: int):
         raise ApiError(400, "invalid_json", "请求内容必须是 JSON 对象")
     send_at = rules.send_time(notice.campaign, when, utcnow())
     notice = rules.schedule(notice, send_at, console_actor())
+    anchor_to_deadline(notice, when)  # moving the deadline moves it (issue 10)
     if notice.send_at <= utcnow():
         jobs.start(notice.id)
     return jsonify(notice_payload(Notice.get_by_id(notice.id), with_progress=True)), 202

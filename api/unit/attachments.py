@@ -17,6 +17,7 @@ from api.security import current_user, login_required
 from campaign.clock import iso_local
 from campaign.entries import evidence
 from campaign.entries import operations as rules
+from campaign.problems import Invalid
 from config import current_settings
 from models import Attachment, Entry
 from storage import get_storage
@@ -47,6 +48,8 @@ def upload(entry_id: int):
     except evidence.EvidenceRefused as refused:
         raise _refused(refused) from None
     attachment, created = added
+    if created:
+        rules.reopen_endorsed(entry, actor)  # new evidence: the department looks again
     if created and attachment.mime.startswith("image/"):
         enqueue_thumbnail(attachment.id)
     body = attachment_payload(attachment, entry.campaign.timezone)
@@ -68,7 +71,12 @@ def delete_attachment(entry_id: int, attachment_id: int):
     entry = owned_entry(entry_id)
     attachment = _attachment_of(entry, attachment_id)
     _ensure_editable(entry)
-    evidence.remove(attachment, get_storage(), f"user:{current_user().id}")
+    try:
+        rules.remove_evidence(entry, attachment, get_storage(), f"user:{current_user().id}")
+    except Invalid as invalid:
+        raise ApiError(
+            422, "validation_failed", "删除后将不符合提交要求，未删除", invalid.problems
+        ) from None
     return "", 204
 
 
@@ -79,19 +87,15 @@ def download(entry_id: int, attachment_id: int):
     attachment = _attachment_of(owned_entry(entry_id), attachment_id)
     if not attachment.storage_key:
         raise ApiError(404, "no_file", "该材料是链接，没有可下载的文件")
-    return attachment_file(attachment, as_download=True)
+    return attachment_file(attachment)
 
 
-def attachment_file(attachment: Attachment, as_download: bool):
-    """The attachment's bytes, as a download or (for WeChat's image check) as they are."""
+def attachment_file(attachment: Attachment, disposition: str | None = "attachment"):
+    """The attachment's bytes: a download, opened `inline` (those who judge it), or as they
+    are (None: WeChat's image check)."""
     name = evidence.download_name(attachment)
-    return stored_file(
-        attachment.storage_key,
-        attachment.mime,
-        name,
-        evidence.fallback_name(attachment),
-        download=as_download,
-    )
+    fallback = evidence.fallback_name(attachment)
+    return stored_file(attachment.storage_key, attachment.mime, name, fallback, disposition)
 
 
 def attachment_payload(attachment: Attachment, timezone: str) -> dict:

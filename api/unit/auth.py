@@ -8,8 +8,9 @@ from api.payload import json_object, required_string
 from api.security import bearer_token, current_user, login_required
 from api.wechat_errors import wechat_error
 from campaign.clock import iso_local
+from campaign.pii import mask_phone
 from campaign.sessions import issue_token, revoke_token
-from campaign.users import mask_phone, upsert_user
+from campaign.users import upsert_user
 from models import WechatUser
 from wechat import calls
 from wechat.client import wxa_client

@@ -8,7 +8,9 @@ from api.payload import json_object
 from api.security import current_user, login_required
 from campaign.clock import iso_local
 from campaign.entries import operations as rules
-from campaign.entries import status
+from campaign.entries import search, status
+from campaign.notices import status_messages as status_notices
+from campaign.problems import is_row_id
 from campaign.publication.consent import consent_value
 from campaign.users import same_person
 from models import Entry
@@ -38,8 +40,10 @@ def create_entry():
     unit = own_unit(campaign)
     if unit is None:
         raise ApiError(409, "unit_required", "请先登记单位信息")
-    fields = draft_fields(json_object())
-    _refuse_when_locked(campaign)
+    data = json_object()
+    fields = draft_fields(data)
+    if not rules.creation_open(campaign, current_user(), _late_code(data)):
+        raise ApiError(409, "collection_closed", "当前不在征集时间内")
     entry = rules.create_entry(campaign, current_user(), unit, fields)
     return jsonify(entry_payload(entry)), 201
 
@@ -53,13 +57,13 @@ def show_entry(entry_id: int):
 @bp.patch("/entries/<int:entry_id>")
 @login_required
 def update_entry(entry_id: int):
-    """Autosave: any subset of fields, never content-validated."""
+    """Autosave: any subset of fields; a draft is never content-validated, a submitted or
+    endorsed entry must still pass every submit check (422 lists what would break)."""
     entry = owned_entry(entry_id)
     version = entry.version
     data = json_object()
     fields = draft_fields(data)
-    rules.ensure_editable(entry, late_code=_late_code(data))
-    entry = rules.save_draft(entry, fields, f"user:{current_user().id}")
+    entry = rules.save_draft(entry, fields, f"user:{current_user().id}", _late_code(data))
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
         enqueue_content_check(entry.id)  # changed text after submit: check it again
     return jsonify(entry_payload(entry))
@@ -130,11 +134,6 @@ def _late_code(data: dict) -> str | None:
     return code if isinstance(code, str) and len(code) <= 32 else None
 
 
-def _refuse_when_locked(campaign) -> None:
-    if not rules.collection_open(campaign) and not request.headers.get("X-Late-Code"):
-        raise ApiError(409, "collection_closed", "当前不在征集时间内")
-
-
 def entry_payload(entry: Entry) -> dict:
     tz = entry.campaign.timezone
     payload = {name: getattr(entry, name) for name in rules.EDITABLE_FIELDS}
@@ -152,5 +151,31 @@ def entry_payload(entry: Entry) -> dict:
         updated_at=iso_local(entry.updated_at, tz),
         submitted_at=iso_local(entry.submitted_at, tz),
         publish_name=entry.name_consent,
+        returned=status_notices.returned_info(entry),
     )
     return payload
+
+
+def list_payload(entry: Entry) -> dict:
+    """An entry as lists show it to departments and organizers: the entry, its unit (name,
+    region), evidence count and duplicate group."""
+    unit = entry.unit
+    return {
+        **entry_payload(entry),
+        "unit": {"id": unit.id, "name": unit.name, "region": unit.region},
+        "attachments": entry.attachments.count(),
+        "duplicate_group": entry.duplicate_group,
+    }
+
+
+def list_filters(names: tuple) -> tuple[dict, str]:
+    """The list filters `names` present in the query string (typed), and the search text."""
+    filters = {}
+    for name in names:
+        kind = int if name in search.INTEGER_FILTERS else str
+        value = request.args.get(name, type=kind)
+        if kind is int and value is not None and not is_row_id(value):
+            value = 0  # no row has it: an empty list, never a database overflow
+        if value not in (None, ""):
+            filters[name] = value
+    return filters, search.clean_query(request.args.get("q"))

@@ -11,9 +11,9 @@ from api.errors import ApiError
 from api.payload import json_object
 from api.security import current_user, login_required
 from campaign.clock import iso_local
+from campaign.pii import mask_phone
 from campaign.problems import is_row_id
 from campaign.redeem import exchange
-from campaign.users import mask_phone
 from drawing.qrdraw import link_png
 from models import Attendee, ExchangeSession, Unit
 from pages.tickets import ticket_url

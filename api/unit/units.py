@@ -6,8 +6,8 @@ from api.access import open_campaign, own_unit
 from api.errors import ApiError
 from api.payload import json_object
 from api.security import current_user, login_required
+from campaign.pii import mask_phone
 from campaign.units import FIELDS, save_unit
-from campaign.users import mask_phone
 
 bp = Blueprint("units_api", __name__, url_prefix="/api/v1")
 

@@ -43,7 +43,9 @@ LOCAL_KINDS = tuple(kind for kind, spec in KINDS.items() if spec.source == "link
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MIME_BY_EXTENSION = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml",
                      "pdf": "application/pdf", "zip": "application/zip",
-                     "docx": DOCX_MIME}  # fmt: skip
+                     "docx": DOCX_MIME,
+                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml"
+                             ".sheet"}  # fmt: skip
 
 
 def link_url(base_url: str, code: str) -> str:

@@ -17,6 +17,7 @@ from campaign.channels.funnels import (
     totals,
 )
 from campaign.definition import options
+from campaign.entries.exports import safe_cell
 from models import Campaign, Channel, Department
 
 SORTABLE = (*STEP_NAMES, "name")
@@ -125,14 +126,14 @@ def workbook(campaign: Campaign) -> bytes:
         counts, d = row["counts"], row["department"]
         submitted = counts["submitted"] / counts["scans"] if counts["scans"] else None
         departments.append(
-            [d["name"], route_labels.get(d["route"], d["route"]), d["region"],
-             *[counts[s] for s in STEP_NAMES], submitted]
+            [safe_cell(d["name"]), route_labels.get(d["route"], d["route"]),
+             safe_cell(d["region"]), *[counts[s] for s in STEP_NAMES], submitted]
         )  # fmt: skip
     channels = book.create_sheet("渠道")
     channels.append(["渠道码", "渠道名称", "征集方式", *labels])
     for row in channel_rows(campaign):
         c = row["channel"]
-        channels.append([c["code"], c["label"], route_labels.get(c["route"], c["route"]),
+        channels.append([c["code"], safe_cell(c["label"]), route_labels.get(c["route"], c["route"]),
                          *[row["counts"][s] for s in STEP_NAMES]])  # fmt: skip
     days = book.create_sheet("每日")
     days.append(["日期", *labels])

@@ -8,6 +8,7 @@ for the organizer (DESIGN §6 "Content security").
 from peewee import IntegrityError
 
 from campaign.audit import record
+from campaign.channels import endorsements
 from campaign.entries import status
 from campaign.users import same_person
 from models import Department, DepartmentMember, Entry, WechatUser, db
@@ -52,8 +53,11 @@ def visible_entries(department: Department):
 
 
 def endorse(entry: Entry, actor: str, comment: str = "") -> Entry:
-    """推荐: the department vouches for a submitted entry."""
-    return status.move(entry, status.ENDORSED, actor, comment)
+    """推荐: the department vouches for a submitted entry (what it vouched for is kept)."""
+    with db.atomic():
+        entry = status.move(entry, status.ENDORSED, actor, comment)
+        endorsements.remember(entry, actor)
+    return entry
 
 
 def send_back(entry: Entry, actor: str, comment: str) -> Entry:

@@ -10,14 +10,17 @@ SALT = "media-check"
 LIFETIME = 6 * 3600  # WeChat answers within 30 minutes; retries may come later
 
 
-def media_token(secret: str, attachment_id: int) -> str:
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps(attachment_id)
+def media_token(secret: str, attachment_id: int, salt: str = SALT) -> str:
+    return URLSafeTimedSerializer(secret, salt=salt).dumps(attachment_id)
 
 
-def attachment_id_for(secret: str, token: str, max_age: int = LIFETIME) -> int | None:
-    """The attachment id in a valid, unexpired token; None for anything else."""
+def attachment_id_for(
+    secret: str, token: str, max_age: int = LIFETIME, salt: str = SALT
+) -> int | None:
+    """The attachment id in a valid, unexpired token; None for anything else (a token made
+    with another `salt`, for another purpose, included)."""
     try:
-        value = URLSafeTimedSerializer(secret, salt=SALT).loads(token, max_age=max_age)
+        value = URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age)
     except BadSignature:  # includes SignatureExpired
         return None
     return value if isinstance(value, int) else None

@@ -40,6 +40,8 @@ OPEN_STATUSES = (
 )
 SUBMITTABLE = (status.DRAFT, status.RETURNED, status.WITHDRAWN)
 DELETABLE = (status.DRAFT, status.WITHDRAWN)
+LIVE = (status.SUBMITTED, status.ENDORSED)  # edits must keep these passing every submit check
+REOPEN_NOTE = "edited after endorsement"
 
 
 class EntryLocked(Refused):
@@ -85,6 +87,20 @@ def ensure_editable(entry: Entry, now=None, late_code: str | None = None) -> Non
         raise EntryLocked("deadline_passed", "已过征集截止时间，不能再修改")
 
 
+def creation_open(campaign: Campaign, user: WechatUser, late_code: str | None, now=None) -> bool:
+    """Whether `user` may start an entry now: collection is open, or after the deadline
+    `late_code` is a live code covering the department their entries will carry."""
+    now = now or utcnow()
+    if collection_open(campaign, now):
+        return True
+    if campaign.stage != COLLECTION_STAGE or now < deadline(campaign):
+        return False
+    attribution = attribution_of(campaign, user)
+    department = attribution.department_id if attribution else None
+    probe = Entry(campaign=campaign.id, department=department)
+    return find_late_code(probe, late_code, now) is not None
+
+
 def find_late_code(entry: Entry, code: str | None, now=None) -> LateCode | None:
     """The late code `code` if it is live and covers this entry's department."""
     if not code:
@@ -117,9 +133,14 @@ def create_entry(campaign: Campaign, user: WechatUser, unit: Unit, fields: dict)
     return entry
 
 
-def save_draft(entry: Entry, fields: dict, actor: str) -> Entry:
-    """Save whatever was sent, unvalidated; keep a revision; log edits after submit."""
-    ensure_editable(entry)
+def save_draft(entry: Entry, fields: dict, actor: str, late_code: str | None = None) -> Entry:
+    """Save whatever was sent; keep a revision; log edits after submit.
+
+    A draft saves anything. A submitted or endorsed entry is live: an edit must leave it
+    passing every submit check, or it is refused whole (Invalid) and nothing is
+    saved; an accepted edit of an endorsed entry sends it back to the department (submitted).
+    """
+    ensure_editable(entry, late_code=late_code)
     changes = {
         name: fields[name]
         for name in EDITABLE_FIELDS
@@ -127,6 +148,10 @@ def save_draft(entry: Entry, fields: dict, actor: str) -> Entry:
     }
     if not changes:
         return entry
+    if entry.status in LIVE:
+        found = content_problems(Entry(**{**entry.__data__, **changes}))
+        if found:
+            raise Invalid(found)
     before = {name: getattr(entry, name) for name in changes}
     with db.atomic():
         Entry.update(**changes, updated_at=utcnow(), version=Entry.version + 1).where(
@@ -136,6 +161,30 @@ def save_draft(entry: Entry, fields: dict, actor: str) -> Entry:
         _keep_revision(entry)
         if entry.status != status.DRAFT:
             record(actor, "entry.edit_after_submit", entry, before, changes, entry.campaign_id)
+        entry = reopen_endorsed(entry, actor)
+    return entry
+
+
+def reopen_endorsed(entry: Entry, actor: str) -> Entry:
+    """An endorsed entry that changed goes back to `submitted`, for the department to look
+    again (it sees what changed since it endorsed: campaign.channels.endorsements.changes)."""
+    if entry.status != status.ENDORSED:
+        return entry
+    return status.move(entry, status.SUBMITTED, actor, REOPEN_NOTE)
+
+
+def remove_evidence(entry: Entry, attachment: Attachment, storage, actor: str) -> Entry:
+    """Delete one attachment; on a live entry only if the rest still passes submit."""
+    if entry.status in LIVE:
+        left = Attachment.select().where(
+            (Attachment.entry == entry) & (Attachment.id != attachment.id)
+        )
+        found = content_problems(entry, evidence_count=left.count())
+        if found:
+            raise Invalid(found)
+    with db.atomic():
+        entry = reopen_endorsed(entry, actor)
+        evidence.remove(attachment, storage, actor)
     return entry
 
 
@@ -152,13 +201,19 @@ def _keep_revision(entry: Entry) -> None:
 
 def check_submission(entry: Entry, late_code: str | None = None, now=None) -> list[dict]:
     """Every reason `entry` cannot be submitted now (an empty list means it can)."""
+    return _check_window(entry, late_code, now or utcnow()) + content_problems(entry)
+
+
+def content_problems(entry: Entry, evidence_count: int | None = None) -> list[dict]:
+    """Every submit problem of the entry's content, unit and evidence (not of the clock)."""
     campaign = entry.campaign
-    found = _check_window(entry, late_code, now or utcnow())
-    found += _check_choices(entry, campaign)
+    found = _check_choices(entry, campaign)
     found += _check_texts(entry, campaign.limits)
     found += _check_unit(entry.unit)
     minimum = int(campaign.limits.get("evidence_min", 0))
-    have = Attachment.select().where(Attachment.entry == entry).count()
+    have = evidence_count
+    if have is None:
+        have = Attachment.select().where(Attachment.entry == entry.id).count()
     if have < minimum:
         found.append(problem("attachments", "evidence_missing", count=have, min=minimum))
     return found

@@ -85,7 +85,10 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 TYPES = tuple(FORMATS)
 
 # Values the service can fill in by itself, so automatic reminders need no typing.
-SOURCES = ("campaign_title", "deadline", "deadline_date", "days_left", "organizer")
+CAMPAIGN_SOURCES = ("campaign_title", "deadline", "deadline_date", "days_left", "organizer")
+# Values of one entry, filled in by campaign.notices.status_messages for messages about that entry.
+ENTRY_SOURCES = ("entry_title", "entry_status", "entry_note", "entry_time")
+SOURCES = CAMPAIGN_SOURCES + ENTRY_SOURCES
 
 
 def keyword_type(key: str, declared: str | None = None) -> str:
@@ -121,7 +124,7 @@ def auto_value(source: str, campaign, now: datetime.datetime) -> str:
         "days_left": f"{max((closes.date() - today).days, 0)}天",
         "organizer": campaign.organizer,
     }
-    return values[source]
+    return values.get(source, "")  # an entry's value outside a message about an entry
 
 
 def render(fields: dict, values: dict, campaign, now: datetime.datetime) -> tuple[dict, list]:

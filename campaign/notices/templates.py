@@ -28,6 +28,7 @@ PURPOSES = (
     "general",
     "publication",
     "exchange",
+    "status",
 )
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_FIELDS = 20

@@ -8,9 +8,9 @@ WPS. Phones are masked: a door list needs no full number.
 import io
 
 from campaign.clock import to_local
+from campaign.pii import mask_phone
 from campaign.redeem.engine import first_scan, redemptions
 from campaign.redeem.exchange import STATUS_LABELS, session_attendees
-from campaign.users import mask_phone
 from models import Attendee, ExchangeSession
 
 HEADERS = ("序号", "姓名", "单位", "职务", "手机", "状态", "签到时间", "强制签到")

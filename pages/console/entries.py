@@ -91,7 +91,7 @@ def attachment(entry_id: int, attachment_id: int):
     )
     if found is None or not found.storage_key:
         raise ApiError(404, "not_found", "请求的内容不存在")
-    return attachment_file(found, as_download=found.mime not in IMAGE_MIMES)
+    return attachment_file(found, "inline" if found.mime in IMAGE_MIMES else "attachment")
 
 
 @bp.post("/entries/<int:entry_id>/content-decision")

@@ -122,6 +122,17 @@ POLICY = [
     ("get", "/api/v1/org/mailin/export.xlsx", None, ORGANIZER),
     ("get", "/api/v1/org/casebook/builds", None, ORGANIZER),
     ("get", f"/api/v1/org/casebook/preview/{W}", None, ORGANIZER),
+    # collection (issue 10): a department never sees another department's evidence
+    ("get", f"/api/v1/dept/entries/{E}/attachments", None, DEPARTMENT),
+    ("get", f"/api/v1/dept/entries/{E}/changes", None, DEPARTMENT),
+    ("get", f"/api/v1/org/entries/{E}/attachments", None, ORGANIZER),
+    ("get", "/api/v1/org/evidence/pending", None, ORGANIZER),
+    (
+        "post",
+        f"/api/v1/org/attachments/{A}/decision",
+        {"decision": "pass", "reason": "ok"},
+        ORGANIZER,
+    ),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e", "organizer", "expert")
 

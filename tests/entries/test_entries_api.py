@@ -20,6 +20,7 @@ from tests.factories import (
     UNIT,
     WechatCaller,
     add_evidence,
+    codes,
     new_entry,
     registered_unit,
     zi,
@@ -29,10 +30,6 @@ from tests.factories import (
 @pytest.fixture
 def unit(client, open_window):
     return registered_unit(client)
-
-
-def codes(response) -> set:
-    return {(f["field"], f["code"]) for f in response.get_json()["error"]["fields"]}
 
 
 # --- unit profile -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ as people type them, audited create and update."""
 import pytest
 
 from campaign import units
+from campaign.pii import mask_phone
 from campaign.problems import Invalid
 from models import AuditLog, Unit, WechatUser
 from tests.factories import UNIT
@@ -76,7 +77,10 @@ def test_save_creates_then_updates_with_audit(campaign):
     created = units.save_unit(campaign, user, None, UNIT)
     assert (created.owner_id, created.name) == (user.id, UNIT["name"])
     first = AuditLog.get(AuditLog.action == "unit.create")
-    assert (first.actor, first.before, first.after) == (f"user:{user.id}", None, UNIT)
+    # the audit trail keeps the phone masked (issue 10)
+    masked = {**UNIT, "contact_phone": mask_phone(UNIT["contact_phone"])}
+    assert (first.actor, first.before, first.after) == (f"user:{user.id}", None, masked)
+    assert UNIT["contact_phone"] not in str(first.after)
     updated = units.save_unit(campaign, user, created, {**UNIT, "region": "厦门市"})
     assert updated.region == "厦门市" == Unit.get_by_id(created.id).region
     assert Unit.select().count() == 1

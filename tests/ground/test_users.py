@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from campaign.users import mask_phone, same_person, upsert_user
+from campaign.pii import mask_phone
+from campaign.users import same_person, upsert_user
 from models import WechatUser, utcnow
 
 

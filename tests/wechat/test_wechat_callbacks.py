@@ -90,7 +90,11 @@ def test_redis_emptied_between_retries_still_applies_once(client, mp, campaign, 
 
 
 def test_keywords_get_helpful_replies(client, mp):
-    for keyword, expected in [("报名", "oauth/start"), ("进度", "/h5/progress"), ("你好", "/h5/")]:
+    for keyword, expected in [
+        ("报名", "oauth/start"),
+        ("进度", "data-miniprogram-path"),
+        ("你好", "/h5/"),
+    ]:
         xml = pushes.text_xml("o-kw", keyword, msg_id=str(hash(keyword) & 0xFFFFFF))
         reply = pushes.open_reply(mp, post(client, "mp", *pushes.encrypted(mp, xml)).data)
         assert expected in reply["Content"], keyword

@@ -10,7 +10,9 @@ import argparse
 import json
 import signal
 import sys
+from pathlib import Path
 
+from .persistence import Keeper
 from .server import Sandbox
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -28,9 +30,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--app {json.dumps(spec)}: {exc}")
     # Block the stop signals before any thread starts, so that only sigwait() receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    keeper = Keeper(sandbox.state, args.state_file).start() if args.state_file else None
     with sandbox.start(args.host, args.port):
         print(sandbox.url, flush=True)
         signal.sigwait(STOP_SIGNALS)
+    if keeper:
+        keeper.stop()
     return 0
 
 
@@ -47,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--app", type=_app_spec, action="append", default=[], help="JSON object for add_app"
+    )
+    parser.add_argument(
+        "--state-file", type=Path, help="keep users, templates and grants in this JSON file"
     )
     return parser
 
