@@ -1,8 +1,8 @@
 """`/wechat/oauth/start` → WeChat → `/wechat/oauth/callback`: H5 login inside WeChat.
 
-The callback hands the H5 page our own bearer token in the URL fragment (`#token=…`):
-fragments never reach servers or their logs, and the page sends it back as
-`Authorization: Bearer …` like the mini-program does, so no cookie can be ridden by CSRF.
+The callback ends in an H5 cookie session (`pages.h5.common.sign_in`: the console's
+`pages.websession`, path `/h5`, CSRF on every POST, idle and absolute expiry), so no
+bearer token ever appears in a URL.
 """
 
 from flask import Blueprint, redirect, render_template, request
@@ -12,10 +12,10 @@ from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 from campaign.attribution import attribute
 from campaign.channels.codes import CODE_PATTERN
 from campaign.channels.touches import touch_record
-from campaign.sessions import issue_token
 from campaign.users import upsert_user
 from config import current_settings
 from models import Channel
+from pages.h5.common import sign_in
 from tasks.touches import record_touch
 from wechat.oauth import (
     STATE_MAX_AGE,
@@ -81,8 +81,8 @@ def callback():
         "mp", identity["openid"], **{k: v for k, v in identity.items() if k != "openid"}
     )
     _attribute(user, code)
-    token, _ = issue_token(user)
-    response = redirect(f"/h5/#token={token}")
+    response = redirect("/h5/home")
+    sign_in(response, user)
     response.delete_cookie(NONCE_COOKIE, path="/wechat/oauth")
     return response
 

@@ -1,0 +1,55 @@
+"""`/h5/…`: the unit's journey in WeChat's browser, for anyone without the mini-program.
+
+One parent blueprint: the cookie session, CSRF and security headers of `pages.websession`
+(the console's mechanism, here holding a WeChat user), and the areas as child blueprints.
+Every page calls the same `campaign/` rules and `api.access` ownership checks as
+`api/unit/`: the signed-in WeChat user is put where `api.security.current_user` finds it.
+"""
+
+from flask import Blueprint, g, redirect, render_template, request
+
+from api.errors import ApiError
+from campaign.entries import status
+from campaign.problems import Refused
+from models import WechatUser
+from pages import websession
+from pages.h5 import entries, evidence, landing, notices, profile
+from pages.h5.common import SignInNeeded
+
+bp = Blueprint("h5", __name__, url_prefix="/h5", template_folder="../templates")
+websession.install(bp, prefix="h5", path="/h5")
+
+
+@bp.before_request
+def _who():
+    holder = websession.holder()
+    g.user = holder if isinstance(holder, WechatUser) else None  # what current_user() reads
+
+
+@bp.app_context_processor
+def _h5_context():
+    if not request.path.startswith("/h5"):
+        return {}
+    return {"csrf_token": websession.csrf_token(), "me": g.get("user"), "labels": status.LABELS}
+
+
+@bp.errorhandler(SignInNeeded)
+def _sign_in(_error):
+    return redirect("/h5/?signin=1")
+
+
+@bp.errorhandler(ApiError)
+@bp.errorhandler(Refused)
+def _refused(error):
+    if error.status == 401:
+        return redirect("/h5/?signin=1")
+    if request.accept_mimetypes.best == "application/json":
+        from api.errors import error_response
+
+        return error_response(error.status, error.code, error.message, error.fields)
+    page = render_template("h5/message.html", title="无法完成操作", message=error.message)
+    return page, error.status
+
+
+for area in (landing, profile, entries, evidence, notices):
+    bp.register_blueprint(area.bp)

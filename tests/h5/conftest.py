@@ -1,0 +1,47 @@
+"""H5 test helpers: a phone's browser (Flask client with cookies) signed in through the
+official account's web OAuth, played by the sandbox; the console's Playwright fixtures."""
+
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+from tests.channel_fixtures import WECHAT_UA
+from tests.console.conftest import Browser, chromium  # noqa: F401  (the one browser fixture)
+
+
+class Phone(Browser):
+    """A WeChat browser: the console's cookie-and-CSRF client with WeChat's user agent."""
+
+    def __init__(self, client):
+        super().__init__(client)
+        self.client.environ_base["HTTP_USER_AGENT"] = WECHAT_UA
+
+    def sign_in(self, openid: str, code: str | None = None):
+        """`/wechat/oauth/start` → the sandbox's consent → `/callback` → `/h5/home`."""
+        start = self.client.get("/wechat/oauth/start" + (f"?c={code}" if code else ""))
+        assert start.status_code == 302, start.get_data(as_text=True)
+        consent = requests.get(
+            start.headers["Location"],
+            headers={"X-Sandbox-Openid": openid},
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert consent.status_code == 302
+        done = self.client.get(
+            f"/wechat/oauth/callback?{urlparse(consent.headers['Location']).query}"
+        )
+        assert done.status_code == 302 and done.headers["Location"] == "/h5/home"
+        home = self.get("/h5/home")
+        assert home.status_code == 200
+        return home
+
+
+@pytest.fixture
+def phone(app, wechat, open_window):
+    return Phone(app.test_client())
+
+
+@pytest.fixture
+def other_phone(app, wechat, open_window):
+    return Phone(app.test_client())
