@@ -5,6 +5,8 @@ The callback ends in an H5 cookie session (`pages.h5.common.sign_in`: the consol
 bearer token ever appears in a URL.
 """
 
+import re
+
 from flask import Blueprint, redirect, render_template, request
 from requests import RequestException
 from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
@@ -29,6 +31,8 @@ from wechat.oauth import (
 bp = Blueprint("oauth", __name__, url_prefix="/wechat/oauth")
 
 NONCE_COOKIE = "oauth_nonce"
+NEXT_COOKIE = "oauth_next"
+H5_PAGE = re.compile(r"^/h5/[a-z0-9]+(/[a-z0-9]+)*$")  # where the callback may send you back
 SCOPES = {"base": "snsapi_base", "userinfo": "snsapi_userinfo"}
 
 
@@ -57,6 +61,17 @@ def start():
         samesite="Lax",
         secure=settings.public_base_url.startswith("https://"),
     )
+    back = request.args.get("next", "")
+    if H5_PAGE.match(back):  # an H5 page that asked for a sign-in (e.g. /h5/progress)
+        response.set_cookie(
+            NEXT_COOKIE,
+            back,
+            max_age=STATE_MAX_AGE,
+            path="/wechat/oauth",
+            httponly=True,
+            samesite="Lax",
+            secure=settings.public_base_url.startswith("https://"),
+        )
     return response
 
 
@@ -81,9 +96,11 @@ def callback():
         "mp", identity["openid"], **{k: v for k, v in identity.items() if k != "openid"}
     )
     _attribute(user, code)
-    response = redirect("/h5/home")
+    back = request.cookies.get(NEXT_COOKIE, "")
+    response = redirect(back if H5_PAGE.match(back) else "/h5/home")
     sign_in(response, user)
     response.delete_cookie(NONCE_COOKIE, path="/wechat/oauth")
+    response.delete_cookie(NEXT_COOKIE, path="/wechat/oauth")
     return response
 
 

@@ -14,7 +14,7 @@ from campaign.problems import Refused
 from models import WechatUser
 from pages import websession
 from pages.h5 import entries, evidence, landing, notices, profile
-from pages.h5.common import SignInNeeded
+from pages.h5.common import SignInNeeded, in_wechat
 
 bp = Blueprint("h5", __name__, url_prefix="/h5", template_folder="../templates")
 websession.install(bp, prefix="h5", path="/h5")
@@ -35,6 +35,10 @@ def _h5_context():
 
 @bp.errorhandler(SignInNeeded)
 def _sign_in(_error):
+    """In WeChat, straight through OAuth and back to this page; elsewhere, the landing page
+    (which explains how to open it in WeChat)."""
+    if in_wechat() and request.method == "GET":
+        return redirect(f"/wechat/oauth/start?next={request.path}")
     return redirect("/h5/?signin=1")
 
 

@@ -1,5 +1,9 @@
 """Signing in on H5: OAuth ends in a cookie session (CSRF, expiry), first touch attributes."""
 
+from urllib.parse import urlparse
+
+import requests
+
 from models import Attribution, AuthSession, Channel, Department, WechatUser
 from tests.channel_fixtures import BROWSER_UA, decode_qr
 
@@ -63,3 +67,26 @@ def test_outside_wechat_the_page_explains_and_shows_its_qr(client, open_window):
     assert qr.status_code == 200 and qr.mimetype == "image/png"
     [text] = decode_qr(qr.data)
     assert text.endswith("/h5/?c=fz2345abcd")
+
+
+def test_the_progress_link_in_wechat_signs_in_and_comes_back(phone):
+    """The 进度 keyword's link: in WeChat, OAuth at once, then /h5/progress itself."""
+    first = phone.client.get("/h5/progress")
+    assert first.status_code == 302
+    assert first.headers["Location"] == "/wechat/oauth/start?next=/h5/progress"
+    start = phone.client.get(first.headers["Location"])
+    consent = requests.get(
+        start.headers["Location"], headers={"X-Sandbox-Openid": "o-kw"}, allow_redirects=False,
+        timeout=5,
+    )  # fmt: skip
+    back = urlparse(consent.headers["Location"])
+    done = phone.client.get(f"/wechat/oauth/callback?{back.query}")
+    assert done.headers["Location"] == "/h5/progress"
+    assert "我的提交进度" in phone.get("/h5/progress").get_data(as_text=True)
+
+
+def test_next_is_only_ever_an_h5_page(phone):
+    for bad in ("//evil.example/h5/x", "https://evil.example/", "/h5/../console", "/console/"):
+        start = phone.client.get(f"/wechat/oauth/start?next={bad}")
+        assert start.status_code == 302
+        assert phone.client.get_cookie("oauth_next", path="/wechat/oauth") is None, bad
