@@ -14,6 +14,7 @@ from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 from campaign.attribution import attribute
 from campaign.channels.codes import CODE_PATTERN
 from campaign.channels.touches import touch_record
+from campaign.identity import link_unionid
 from campaign.users import upsert_user
 from config import current_settings
 from models import Channel
@@ -93,8 +94,11 @@ def callback():
     except (WeChatOAuthException, WeChatClientException, RequestException):
         return _failure("微信登录未完成，请重新进入报名页面。", 400)
     user = upsert_user(
-        "mp", identity["openid"], **{k: v for k, v in identity.items() if k != "openid"}
+        "mp",
+        identity["openid"],
+        **{k: v for k, v in identity.items() if k not in ("openid", "unionid")},
     )
+    link_unionid(user, identity.get("unionid"), f"user:{user.id}")  # one person across apps
     _attribute(user, code)
     back = request.cookies.get(NEXT_COOKIE, "")
     response = redirect(back if H5_PAGE.match(back) else "/h5/home")
