@@ -45,3 +45,33 @@ def phone(app, wechat, open_window):
 @pytest.fixture
 def other_phone(app, wechat, open_window):
     return Phone(app.test_client())
+
+
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone_page(chromium, live_server, wechat, override_settings):  # noqa: F811
+    """A fresh WeChat-browser tab at 390×844 (the console's `page`, on a phone).
+
+    The sandbox plays WeChat's OAuth consent page and sends the browser back to the public
+    address, which is the live server for this test."""
+    from tests.console.browser import Traffic
+
+    context = chromium.new_context(
+        viewport=PHONE_VIEWPORT,
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        base_url=live_server,
+    )
+    context.set_default_timeout(15_000)
+    override_settings(public_base_url=live_server)
+    tab = context.new_page()
+    tab.traffic = Traffic(tab, live_server)
+    tab.wechat_hosts = (urlparse(wechat.url).netloc,)  # the sandbox's consent page
+    yield tab
+    context.close()
