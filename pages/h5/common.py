@@ -47,7 +47,9 @@ def by_field(problems: list[dict]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for item in problems:
         message = item.get("message", "")
-        if "count" in item and ("min" in item or "max" in item):
+        if item.get("code") == "evidence_missing":
+            message += f"（已上传 {item.get('count', 0)} 份，至少 {item.get('min', 1)} 份）"
+        elif "count" in item and ("min" in item or "max" in item):
             bounds = f"{item.get('min', 0)}–{item['max']}" if "max" in item else item["min"]
             message += f"（现 {item['count']} 字，要求 {bounds} 字）"
         found.setdefault(item.get("field") or "form", []).append(message)
