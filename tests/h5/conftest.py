@@ -51,27 +51,41 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone_page(chromium, live_server, wechat, override_settings):  # noqa: F811
-    """A fresh WeChat-browser tab at 390×844 (the console's `page`, on a phone).
+def phone_tabs(chromium, live_server, wechat, override_settings):  # noqa: F811
+    """Open fresh WeChat-browser tabs at 390×844 (the console's `page`, on a phone), with or
+    without JavaScript.
 
     The sandbox plays WeChat's OAuth consent page and sends the browser back to the public
     address, which is the live server for this test."""
     from tests.console.browser import Traffic
 
-    context = chromium.new_context(
-        viewport=PHONE_VIEWPORT,
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        user_agent=WECHAT_UA,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        base_url=live_server,
-    )
-    context.set_default_timeout(15_000)
     override_settings(public_base_url=live_server)
-    tab = context.new_page()
-    tab.traffic = Traffic(tab, live_server)
-    tab.wechat_hosts = (urlparse(wechat.url).netloc,)  # the sandbox's consent page
-    yield tab
-    context.close()
+    contexts = []
+
+    def open_tab(javascript: bool = True):
+        context = chromium.new_context(
+            viewport=PHONE_VIEWPORT,
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+            user_agent=WECHAT_UA,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            base_url=live_server,
+            java_script_enabled=javascript,
+        )
+        contexts.append(context)
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        tab.traffic = Traffic(tab, live_server)
+        tab.wechat_hosts = (urlparse(wechat.url).netloc,)  # the sandbox's consent page
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone_page(phone_tabs):
+    return phone_tabs()

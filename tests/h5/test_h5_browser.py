@@ -166,6 +166,10 @@ def test_a_unit_from_the_poster_to_a_submitted_entry(
     assert Attribution.get(Attribution.user == user).department_id == department["id"]
 
 
+TAP_TARGETS = """() => [...document.querySelectorAll(
+    'button, select, input[type=text], input[type=tel], input[type=file], textarea, nav a, .check')]
+  .filter(e => e.getBoundingClientRect().height < 44)
+  .map(e => e.name || e.id || e.outerHTML.slice(0, 60))"""
 MIXED = "Hello 世界！２０２１年😀👍🏽 党建ＡＢＣ test-case 3.14\u200b与「乡村振兴」——共同富裕…"
 
 
@@ -186,6 +190,8 @@ def test_the_live_counter_equals_the_server_count(phone_page, client, open_windo
     page.goto("/h5/entries")
     page.get_by_role("button", name="新建案例").click()
     page.wait_for_url(re.compile(r"/h5/entries/\d+$"))
+    small = page.evaluate(TAP_TARGETS)
+    assert small == [], "tap targets under 44 px"
     for text in ("2021年4月，福建省开展活动。", MIXED):
         server = client.post("/api/v1/text/count", json={"text": text}).get_json()["count"]
         field = page.locator("#background")
@@ -200,3 +206,29 @@ def test_the_live_counter_equals_the_server_count(phone_page, client, open_windo
         == 13
     )
     expect_clean(page)
+
+
+def test_without_javascript_a_unit_registers_and_saves_a_draft(phone_tabs, open_window):
+    """Reading and plain forms need no script: the autosave state never shows."""
+    from playwright.sync_api import expect
+
+    page = phone_tabs(javascript=False)
+    page.set_extra_http_headers({"X-Sandbox-Openid": "o-nojs"})
+    page.goto("/wechat/oauth/start")
+    page.wait_for_url(HOME)
+    page.goto("/h5/unit")
+    for name, value in UNIT.items():
+        if name in ("region", "domain", "org_level"):
+            page.select_option(f"#{name}", value)
+        else:
+            page.locator(f"#{name}").fill(value)
+    page.get_by_role("button", name="保存单位信息").click()
+    expect(page.get_by_text("单位信息已保存")).to_be_visible()
+    page.goto("/h5/entries")
+    page.get_by_label("新案例标题").fill("无脚本也能写的案例")
+    page.get_by_role("button", name="新建案例").click()
+    page.locator("#abstract").fill(zi(250))
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_text("已保存草稿")).to_be_visible()
+    expect(page.locator("#save-state")).to_be_hidden()
+    assert Entry.get().abstract == zi(250)
