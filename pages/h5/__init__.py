@@ -7,17 +7,30 @@ Every page calls the same `campaign/` rules and `api.access` ownership checks as
 """
 
 from flask import Blueprint, g, redirect, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiError
 from campaign.entries import status
+from campaign.entries.evidence import MB
 from campaign.problems import Refused
+from config import current_settings
 from models import WechatUser
 from pages import websession
 from pages.h5 import entries, evidence, landing, notices, profile
-from pages.h5.common import SignInNeeded, in_wechat
+from pages.h5.common import COOKIE_PATH, COOKIE_PREFIX, SignInNeeded, in_wechat
 
 bp = Blueprint("h5", __name__, url_prefix="/h5", template_folder="../templates")
-websession.install(bp, prefix="h5", path="/h5")
+
+
+@bp.before_request
+def _upload_cap():
+    """A phone's photo is larger than the app's 2 MB body cap: the upload endpoint may take
+    the campaign's upload size, raised here before the CSRF check reads the form."""
+    if request.endpoint == "h5.evidence.upload" and request.mimetype == "multipart/form-data":
+        request.max_content_length = current_settings().upload_max_mb * MB
+
+
+websession.install(bp, prefix=COOKIE_PREFIX, path=COOKIE_PATH)  # after the cap: reads forms
 
 
 @bp.before_request
@@ -53,6 +66,16 @@ def _refused(error):
         return error_response(error.status, error.code, error.message, error.fields)
     page = render_template("h5/message.html", title="无法完成操作", message=error.message)
     return page, error.status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    message = f"文件过大，不能超过 {current_settings().upload_max_mb}MB，请压缩后重新上传。"
+    if request.accept_mimetypes.best == "application/json":
+        from api.errors import error_response
+
+        return error_response(413, "payload_too_large", message)
+    return render_template("h5/message.html", title="无法上传", message=message), 413
 
 
 for area in (landing, profile, entries, evidence, notices):

@@ -26,6 +26,24 @@ def form_of(fields: dict) -> dict:
     return {**data, "themes": fields.get("themes", []), "themes_sent": "1"}
 
 
+def big_upload(phone, entry_id: int, content: bytes, name: str):
+    """Encoded here: the test client spools big bodies to a temp file it never closes."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    form = {
+        "kind": "photo",
+        "csrf_token": phone.csrf,
+        "file": FileStorage(io.BytesIO(content), name),
+    }
+    boundary, body = encode_multipart(form)
+    return phone.client.post(
+        f"/h5/entries/{entry_id}/evidence",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
 def photo_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), "red").save(out, "JPEG")
@@ -194,3 +212,28 @@ def test_pages_are_mobile_first_and_load_nothing_from_elsewhere(phone):
     from pathlib import Path
 
     assert served == (Path(__file__).parents[2] / "docs" / "wordcount.js").read_text()
+
+
+def test_a_phone_sized_photo_passes_the_csrf_check_without_javascript(phone):
+    """A 4 MB photo is above the app's 2 MB body cap: the H5 upload takes it all the same."""
+    import os
+
+    phone.sign_in("o-unit")
+    profile(phone)
+    entry = new_entry(phone)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (1400, 1400), os.urandom(1400 * 1400 * 3)).save(out, "PNG")
+    assert out.tell() > 2 * 1024 * 1024
+    upload = big_upload(phone, entry.id, out.getvalue(), "大照片.png")
+    assert upload.status_code == 303, upload.get_data(as_text=True)[:300]
+    assert Attachment.select().where(Attachment.entry == entry.id).count() == 1
+
+
+def test_an_upload_over_the_campaign_limit_gets_a_page_not_a_crash(phone, override_settings):
+    phone.sign_in("o-unit")
+    profile(phone)
+    entry = new_entry(phone)
+    override_settings(upload_max_mb=1)
+    upload = big_upload(phone, entry.id, b"0" * (1024 * 1024 + 10), "a.jpg")
+    assert upload.status_code == 413
+    assert "文件过大，不能超过 1MB" in upload.get_data(as_text=True)
