@@ -5,6 +5,8 @@ Thin, like `api/unit/entries.py`: ownership through `api.access`, every rule in
 every problem), the same content, media and duplicate checks queued after a submit.
 """
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, jsonify, redirect, render_template, request
 
 from api.access import own_unit, owned_entry
@@ -48,9 +50,9 @@ def _actor(user) -> str:
     return f"user:{user.id}"
 
 
-def editable(entry: Entry, late_code: str | None = None) -> bool:
+def editable(entry: Entry, code: str | None = None) -> bool:
     try:
-        rules.ensure_editable(entry, late_code=late_code)
+        rules.ensure_editable(entry, late_code=code)
     except rules.EntryLocked:
         return False
     return True
@@ -67,8 +69,16 @@ def form_fields() -> dict:
     return draft_fields(data)
 
 
-def _late_code() -> str | None:
-    code = request.form.get("late_code", "").strip()
+def back_to(entry: Entry, done: str, anchor: str = "") -> str:
+    """The entry page after a change, keeping the 补报码 that opened it after the deadline."""
+    code = late_code()
+    query = urlencode({"done": done, **({"late_code": code} if code else {})})
+    return f"/h5/entries/{entry.id}?{query}{anchor}"
+
+
+def late_code() -> str | None:
+    """The 补报码 a unit typed (form, or the query of the page that asked for it)."""
+    code = (request.values.get("late_code") or "").strip()
     return code if code and len(code) <= 32 else None
 
 
@@ -109,16 +119,20 @@ def save_entry(entry_id: int):
     user = signed_in()
     entry = owned_entry(entry_id)
     version = entry.version
-    late_code = _late_code()
-    rules.ensure_editable(entry, late_code=late_code)
-    entry = rules.save_draft(entry, form_fields(), _actor(user))
-    if request.form.get("action") != "submit":
+    code = late_code()
+    submitting = request.form.get("action") == "submit"
+    if not (submitting and code and not rules.collection_open(entry.campaign)):
+        # after the deadline a 补报码 lets the entry be submitted as it is, not edited (the
+        # API's rule too: `save_draft` is closed then); before it, the form is saved first
+        rules.ensure_editable(entry, late_code=code)
+        entry = rules.save_draft(entry, form_fields(), _actor(user))
+    if not submitting:
         if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
             enqueue_content_check(entry.id)
-        return redirect(f"/h5/entries/{entry.id}?done=saved", 303)
+        return redirect(back_to(entry, "saved"), 303)
     consent = {"yes": True, "no": False}.get(request.form.get("publish_name", ""))
     try:
-        entry = rules.submit(entry, _actor(user), late_code, consent)
+        entry = rules.submit(entry, _actor(user), code, consent)
     except Invalid as invalid:
         return _entry_page(entry, by_field(invalid.problems), None), 422
     except status.IllegalTransition:
@@ -126,7 +140,7 @@ def save_entry(entry_id: int):
     enqueue_content_check(entry.id)
     enqueue_media_checks(entry.id)
     enqueue_duplicate_search(entry.id)
-    return redirect(f"/h5/entries/{entry.id}?done=submitted", 303)
+    return redirect(back_to(entry, "submitted"), 303)
 
 
 @bp.post("/entries/<int:entry_id>/autosave")
@@ -135,7 +149,7 @@ def autosave(entry_id: int):
     user = signed_in()
     entry = owned_entry(entry_id)
     version = entry.version
-    rules.ensure_editable(entry, late_code=_late_code())
+    rules.ensure_editable(entry, late_code=late_code())
     entry = rules.save_draft(entry, form_fields(), _actor(user))
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
         enqueue_content_check(entry.id)
@@ -191,6 +205,7 @@ def _entry_page(entry: Entry, problems: dict, done: str | None):
         problems=problems,
         done=done,
         editable=editable(entry),
+        late_code=late_code() or "",
         withdrawable=entry.status != status.DRAFT
         and status.can_move(entry.status, status.WITHDRAWN),
         submittable=entry.status in rules.SUBMITTABLE,

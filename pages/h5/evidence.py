@@ -16,7 +16,7 @@ from campaign.entries import operations as rules
 from config import current_settings
 from models import Attachment
 from pages.h5.common import by_field, signed_in
-from pages.h5.entries import _entry_page
+from pages.h5.entries import _entry_page, back_to, late_code
 from storage import get_storage
 from tasks.evidence import enqueue_thumbnail
 
@@ -32,7 +32,7 @@ def upload(entry_id: int):
     settings = current_settings()  # the body cap was raised in pages/h5 before CSRF
     user = signed_in()
     entry = owned_entry(entry_id)
-    rules.ensure_editable(entry)
+    rules.ensure_editable(entry, late_code=late_code())
     try:
         kind, upload_file, link, title = _read_body(settings.upload_max_mb)
         try:
@@ -55,7 +55,7 @@ def upload(entry_id: int):
         enqueue_thumbnail(attachment.id)
     if _wants_json():
         return jsonify(attachment_payload(attachment, entry.campaign.timezone)), 201
-    return redirect(f"/h5/entries/{entry.id}?done=uploaded#evidence", 303)
+    return redirect(back_to(entry, "uploaded", "#evidence"), 303)
 
 
 @bp.post("/entries/<int:entry_id>/evidence/<int:attachment_id>/delete")
@@ -63,9 +63,9 @@ def delete(entry_id: int, attachment_id: int):
     user = signed_in()
     entry = owned_entry(entry_id)
     attachment = _attachment(entry, attachment_id)
-    rules.ensure_editable(entry)
+    rules.ensure_editable(entry, late_code=late_code())
     evidence.remove(attachment, get_storage(), f"user:{user.id}")
-    return redirect(f"/h5/entries/{entry.id}#evidence", 303)
+    return redirect(back_to(entry, "removed", "#evidence"), 303)
 
 
 @bp.get("/entries/<int:entry_id>/evidence/<int:attachment_id>")

@@ -237,3 +237,33 @@ def test_an_upload_over_the_campaign_limit_gets_a_page_not_a_crash(phone, overri
     upload = big_upload(phone, entry.id, b"0" * (1024 * 1024 + 10), "a.jpg")
     assert upload.status_code == 413
     assert "文件过大，不能超过 1MB" in upload.get_data(as_text=True)
+
+
+def test_after_the_deadline_a_late_code_reopens_the_entry(phone, open_window):
+    import datetime
+
+    from models import Campaign, LateCode, utcnow
+
+    phone.sign_in("o-unit")
+    profile(phone)
+    entry = new_entry(phone)
+    Attachment.create(entry=entry, kind="photo", storage_key="x", mime="image/jpeg", size=1)
+    phone.post(f"/h5/entries/{entry.id}", {**form_of(COMPLETE), "action": "save"})
+    past = utcnow() - datetime.timedelta(days=1)
+    Campaign.update(closes_at=past).where(Campaign.id == open_window.id).execute()
+    page = phone.get(f"/h5/entries/{entry.id}").get_data(as_text=True)
+    assert 'id="entry-form"' not in page and "使用补报码提交" in page
+    refused = phone.post(f"/h5/entries/{entry.id}", {**form_of(COMPLETE), "action": "submit"})
+    assert refused.status_code == 409
+    LateCode.create(
+        campaign=open_window, code="LATE-0001", created_by="test",
+        expires_at=utcnow() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    wrong = phone.post(f"/h5/entries/{entry.id}", {"late_code": "NOPE", "action": "submit"})
+    assert wrong.status_code == 422
+    assert 'id="problem-late_code"' in wrong.get_data(as_text=True)
+    done = phone.post(f"/h5/entries/{entry.id}", {"late_code": "LATE-0001", "action": "submit"})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert "late_code=LATE-0001" in done.location
+    assert Entry.get_by_id(entry.id).status == status.SUBMITTED
+    assert LateCode.get().uses == 1

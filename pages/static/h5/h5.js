@@ -172,7 +172,10 @@
       };
       request.onload = function () {
         if (request.status === 201) {
-          window.location.href = window.location.pathname + '?done=uploaded#evidence';
+          var query = new URLSearchParams({ done: 'uploaded' });
+          var late = form.elements.namedItem('late_code');
+          if (late && late.value) query.set('late_code', late.value); // 补报码 keeps it open
+          window.location.href = window.location.pathname + '?' + query.toString() + '#evidence';
           return;
         }
         bar.hidden = true;
