@@ -43,7 +43,11 @@ def _who():
 def _h5_context():
     if not request.path.startswith("/h5"):
         return {}
-    return {"csrf_token": websession.csrf_token(), "me": g.get("user"), "labels": status.LABELS}
+    return {
+        "csrf_token": websession.csrf_token(),
+        "me": g.get("user"),
+        "entry_labels": status.LABELS,
+    }
 
 
 @bp.errorhandler(SignInNeeded)

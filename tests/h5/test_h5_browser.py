@@ -232,3 +232,34 @@ def test_without_javascript_a_unit_registers_and_saves_a_draft(phone_tabs, open_
     expect(page.get_by_text("已保存草稿")).to_be_visible()
     expect(page.locator("#save-state")).to_be_hidden()
     assert Entry.get().abstract == zi(250)
+
+
+def test_edits_made_offline_survive_a_reload_and_are_saved_when_back(phone_page, open_window):
+    """The connection drops while typing: 未保存 shows, the edit waits in localStorage, and
+    a reload with the connection back restores it and saves it."""
+    from playwright.sync_api import expect
+
+    page = phone_page
+    page.set_extra_http_headers({"X-Sandbox-Openid": "o-offline"})
+    page.goto("/wechat/oauth/start")
+    page.wait_for_url(HOME)
+    page.goto("/h5/unit")
+    for name, value in UNIT.items():
+        if name in ("region", "domain", "org_level"):
+            page.select_option(f"#{name}", value)
+        else:
+            page.locator(f"#{name}").fill(value)
+    page.get_by_role("button", name="保存单位信息").click()
+    page.goto("/h5/entries")
+    page.get_by_role("button", name="新建案例").click()
+    page.wait_for_url(re.compile(r"/h5/entries/\d+$"))
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))
+    page.locator("#approach").fill("断网时写下的做法。")
+    expect(page.locator("#save-state")).to_contain_text("未保存")
+    assert Entry.get().approach == ""
+    page.unroute("**/autosave")
+    page.reload()
+    expect(page.locator("#approach")).to_have_value("断网时写下的做法。")
+    expect(page.locator("#save-state")).to_have_text("已保存")
+    assert Entry.get().approach == "断网时写下的做法。"
+    expect_clean(page)

@@ -267,3 +267,19 @@ def test_after_the_deadline_a_late_code_reopens_the_entry(phone, open_window):
     assert "late_code=LATE-0001" in done.location
     assert Entry.get_by_id(entry.id).status == status.SUBMITTED
     assert LateCode.get().uses == 1
+
+
+def test_status_words_for_each_stage(phone, open_window):
+    """Endorsed, under review and awarded read as such on /h5/progress."""
+    phone.sign_in("o-stages")
+    phone.post("/h5/unit", UNIT)
+    phone.post("/h5/entries", {"title": "一路走到入选"})
+    entry = Entry.get()
+    for target in (status.SUBMITTED, status.ENDORSED, status.UNDER_REVIEW):
+        entry = status.move(entry, target, "test")
+    page = phone.get("/h5/progress").get_data(as_text=True)
+    assert "推荐单位已推荐" in page and "进入专家评审" in page and "评审中" in page
+    for target in (status.SHORTLISTED, status.AWARDED):
+        entry = status.move(entry, target, "test")
+    page = phone.get("/h5/progress").get_data(as_text=True)
+    assert "已入围" in page and "已入选" in page
