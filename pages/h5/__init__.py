@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api.errors import ApiError
 from campaign.entries import status
 from campaign.entries.evidence import MB
-from campaign.problems import Refused
+from campaign.problems import Invalid, Refused
 from config import current_settings
 from models import WechatUser
 from pages import websession
@@ -70,6 +70,18 @@ def _refused(error):
         return error_response(error.status, error.code, error.message, error.fields)
     page = render_template("h5/message.html", title="无法完成操作", message=error.message)
     return page, error.status
+
+
+@bp.errorhandler(Invalid)
+def _invalid(error: Invalid):
+    """A rule's 422 outside a form that shows it at its fields: every problem, listed."""
+    if request.accept_mimetypes.best == "application/json":
+        from api.errors import error_response
+
+        return error_response(422, error.code, error.message, error.problems)
+    message = "；".join(item.get("message", "") for item in error.problems) or error.message
+    page = render_template("h5/message.html", title="请修改后重试", message=message)
+    return page, 422
 
 
 @bp.errorhandler(RequestEntityTooLarge)

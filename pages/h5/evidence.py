@@ -72,8 +72,8 @@ def delete(entry_id: int, attachment_id: int):
 def show(entry_id: int, attachment_id: int):
     signed_in()
     attachment = _attachment(owned_entry(entry_id), attachment_id)
-    if not attachment.storage_key:
-        return redirect(attachment.link or f"/h5/entries/{entry_id}")
+    if not attachment.storage_key:  # a link: the page links it directly, never via us
+        raise ApiError(404, "no_file", "该材料是链接，没有可下载的文件")
     return attachment_file(attachment, as_download=not attachment.mime.startswith("image/"))
 
 
