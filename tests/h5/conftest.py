@@ -62,13 +62,13 @@ def phone_tabs(chromium, live_server, wechat, override_settings):  # noqa: F811
     override_settings(public_base_url=live_server)
     contexts = []
 
-    def open_tab(javascript: bool = True):
+    def open_tab(javascript: bool = True, user_agent: str = WECHAT_UA):
         context = chromium.new_context(
             viewport=PHONE_VIEWPORT,
             device_scale_factor=1,
             is_mobile=True,
             has_touch=True,
-            user_agent=WECHAT_UA,
+            user_agent=user_agent,
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
             base_url=live_server,

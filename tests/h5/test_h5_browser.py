@@ -14,6 +14,7 @@ from PIL import Image
 
 from campaign.sessions import issue_token
 from models import Attribution, DepartmentMember, Entry, WechatUser
+from tests.channel_fixtures import BROWSER_UA
 from tests.console.browser import missing_reason
 from tests.factories import COMPLETE, UNIT, Organizer, zi
 
@@ -65,7 +66,7 @@ def fill_entry(page, fields: dict):
 
 
 def test_a_unit_from_the_poster_to_a_submitted_entry(
-    phone_page, client, open_window, run_jobs, tmp_path
+    phone_tabs, phone_page, client, open_window, run_jobs, tmp_path
 ):
     from playwright.sync_api import expect
 
@@ -73,6 +74,13 @@ def test_a_unit_from_the_poster_to_a_submitted_entry(
     organizer = Organizer(client, open_window)
     department = organizer.department("福州市委组织部")
     code = department["channels"][0]["code"]
+
+    elsewhere = phone_tabs(user_agent=BROWSER_UA)  # the same poster, another phone browser
+    elsewhere.goto(f"/q/{code}")
+    expect(elsewhere.get_by_role("heading", name="请在微信中打开")).to_be_visible()
+    expect(elsewhere.get_by_alt_text("本页二维码")).to_be_visible()
+    elsewhere.locator("#open-in-wechat").scroll_into_view_if_needed()
+    shot(elsewhere, "00-outside-wechat")
 
     page.goto(f"/h5/?c={code}")
     shot(page, "01-landing")
