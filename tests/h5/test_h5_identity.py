@@ -109,3 +109,19 @@ def test_an_h5_user_sees_entries_written_in_the_mini_program(
     phone.sign_in("o-h5")
     assert "小程序里写的案例" in phone.get("/h5/progress").get_data(as_text=True)
     assert phone.get(f"/h5/entries/{entry['id']}").status_code == 200
+
+
+def test_user_info_failing_leaves_the_follow_done_and_the_next_follow_links(
+    client, wechat, settings, open_window, run_jobs
+):
+    department, ticket = department_qr(open_window)
+    wechat.state.add_user(settings.mp.appid, "o-mp", unionid=UNIONID)
+    wechat.state.add_fault("/cgi-bin/user/info", errcode=-1)
+    wechat.actions.scan(settings.mp.appid, "o-mp", ticket=ticket, wait=True)
+    assert run_jobs() >= 1
+    follower = WechatUser.get((WechatUser.app == "mp") & (WechatUser.openid == "o-mp"))
+    assert follower.follower and follower.unionid is None  # followed, attributed, no unionid
+    assert Attribution.get(Attribution.user == follower).department_id == department.id
+    wechat.actions.scan(settings.mp.appid, "o-mp", ticket=ticket, wait=True)  # SCAN again
+    run_jobs()
+    assert WechatUser.get_by_id(follower.id).unionid == UNIONID
