@@ -53,7 +53,12 @@ def _h5_context():
 @bp.errorhandler(SignInNeeded)
 def _sign_in(_error):
     """In WeChat, straight through OAuth and back to this page; elsewhere, the landing page
-    (which explains how to open it in WeChat)."""
+    (which explains how to open it in WeChat); the page script gets a JSON 401 and keeps
+    the unsaved edits for after the new sign-in."""
+    if request.accept_mimetypes.best == "application/json":
+        from api.errors import error_response
+
+        return error_response(401, "unauthorized", "登录已过期，请重新登录")
     if in_wechat() and request.method == "GET":
         return redirect(f"/wechat/oauth/start?next={request.path}")
     return redirect("/h5/?signin=1")

@@ -90,3 +90,15 @@ def test_next_is_only_ever_an_h5_page(phone):
         start = phone.client.get(f"/wechat/oauth/start?next={bad}")
         assert start.status_code == 302
         assert phone.client.get_cookie("oauth_next", path="/wechat/oauth") is None, bad
+
+
+def test_the_page_script_is_told_when_the_session_has_expired(phone):
+    from tasks.queue import redis_connection
+
+    phone.sign_in("o-expired")
+    redis = redis_connection()
+    for key in redis.scan_iter("websession:idle:*"):
+        redis.delete(key)
+    answer = phone.client.get("/h5/progress", headers={"Accept": "application/json"})
+    assert answer.status_code == 401
+    assert answer.get_json()["error"]["message"] == "登录已过期，请重新登录"
