@@ -221,3 +221,19 @@ def open_window(campaign):
         opens_at=now - datetime.timedelta(days=10), closes_at=now + datetime.timedelta(days=30)
     ).where(Campaign.id == campaign.id).execute()
     return Campaign.get_by_id(campaign.id)
+
+
+# Debian's Chromium for the browser tests of every area (tests/console, tests/h5): one
+# Playwright per session, since two sync Playwrights cannot run in one process.
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright, for the whole session (skips when missing)."""
+    from tests.console.browser import ARGS, CHROMIUM, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -142,20 +142,6 @@ def world(open_window):
     }
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium under Playwright, for the whole session (skips when missing)."""
-    from tests.console.browser import ARGS, CHROMIUM, require_browser
-
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium, live_server):
     """A fresh browser context (no cookies) at 1366×768, recording its traffic."""

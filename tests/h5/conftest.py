@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.channel_fixtures import WECHAT_UA
-from tests.console.conftest import Browser, chromium  # noqa: F401  (the one browser fixture)
+from tests.console.conftest import Browser
 
 
 class Phone(Browser):
@@ -51,7 +51,7 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone_tabs(chromium, live_server, wechat, override_settings):  # noqa: F811
+def phone_tabs(chromium, live_server, wechat, override_settings):
     """Open fresh WeChat-browser tabs at 390×844 (the console's `page`, on a phone), with or
     without JavaScript.
 
