@@ -22,8 +22,9 @@ test: $(INSTALLED)  ## the whole suite (set DATABASE_URL / REDIS_URL to use real
 test-browser: $(INSTALLED)  ## only the console's real-browser tests (needs: apt-get install chromium fonts-noto-cjk)
 	REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider -m browser tests/console
 
-screenshots: $(INSTALLED)  ## PNGs of the console's main pages at 1366×768 into docs/console/
+screenshots: $(INSTALLED)  ## PNGs of the console (1366×768) and H5 (390×844) pages into docs/
 	REQUIRE_BROWSER=1 SCREENSHOTS=docs/console $(PY) -m pytest -q -p no:cacheprovider -m browser tests/console/test_console_screenshots.py
+	REQUIRE_BROWSER=1 SCREENSHOTS=docs/h5 $(PY) -m pytest -q -p no:cacheprovider -m browser tests/h5/test_h5_browser.py -k poster
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

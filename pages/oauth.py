@@ -1,9 +1,11 @@
 """`/wechat/oauth/start` → WeChat → `/wechat/oauth/callback`: H5 login inside WeChat.
 
-The callback hands the H5 page our own bearer token in the URL fragment (`#token=…`):
-fragments never reach servers or their logs, and the page sends it back as
-`Authorization: Bearer …` like the mini-program does, so no cookie can be ridden by CSRF.
+The callback ends in an H5 cookie session (`pages.h5.common.sign_in`: the console's
+`pages.websession`, path `/h5`, CSRF on every POST, idle and absolute expiry), so no
+bearer token ever appears in a URL.
 """
+
+import re
 
 from flask import Blueprint, redirect, render_template, request
 from requests import RequestException
@@ -12,10 +14,11 @@ from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 from campaign.attribution import attribute
 from campaign.channels.codes import CODE_PATTERN
 from campaign.channels.touches import touch_record
-from campaign.sessions import issue_token
+from campaign.identity import link_unionid
 from campaign.users import upsert_user
 from config import current_settings
 from models import Channel
+from pages.h5.common import sign_in
 from tasks.touches import record_touch
 from wechat.oauth import (
     STATE_MAX_AGE,
@@ -29,6 +32,8 @@ from wechat.oauth import (
 bp = Blueprint("oauth", __name__, url_prefix="/wechat/oauth")
 
 NONCE_COOKIE = "oauth_nonce"
+NEXT_COOKIE = "oauth_next"
+H5_PAGE = re.compile(r"^/h5/[a-z0-9]+(/[a-z0-9]+)*$")  # where the callback may send you back
 SCOPES = {"base": "snsapi_base", "userinfo": "snsapi_userinfo"}
 
 
@@ -57,6 +62,17 @@ def start():
         samesite="Lax",
         secure=settings.public_base_url.startswith("https://"),
     )
+    back = request.args.get("next", "")
+    if H5_PAGE.match(back):  # an H5 page that asked for a sign-in (e.g. /h5/progress)
+        response.set_cookie(
+            NEXT_COOKIE,
+            back,
+            max_age=STATE_MAX_AGE,
+            path="/wechat/oauth",
+            httponly=True,
+            samesite="Lax",
+            secure=settings.public_base_url.startswith("https://"),
+        )
     return response
 
 
@@ -78,12 +94,17 @@ def callback():
     except (WeChatOAuthException, WeChatClientException, RequestException):
         return _failure("微信登录未完成，请重新进入报名页面。", 400)
     user = upsert_user(
-        "mp", identity["openid"], **{k: v for k, v in identity.items() if k != "openid"}
+        "mp",
+        identity["openid"],
+        **{k: v for k, v in identity.items() if k not in ("openid", "unionid")},
     )
+    link_unionid(user, identity.get("unionid"), f"user:{user.id}")  # one person across apps
     _attribute(user, code)
-    token, _ = issue_token(user)
-    response = redirect(f"/h5/#token={token}")
+    back = request.cookies.get(NEXT_COOKIE, "")
+    response = redirect(back if H5_PAGE.match(back) else "/h5/home")
+    sign_in(response, user)
     response.delete_cookie(NONCE_COOKIE, path="/wechat/oauth")
+    response.delete_cookie(NEXT_COOKIE, path="/wechat/oauth")
     return response
 
 

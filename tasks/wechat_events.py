@@ -12,9 +12,12 @@ import json
 import logging
 
 from peewee import IntegrityError
+from requests import RequestException
+from wechatpy.exceptions import WeChatClientException
 
 from campaign.console_login import confirm_scan
 from campaign.entries.evidence import record_media_verdict
+from campaign.identity import link_unionid
 from campaign.notices.outbox import reconcile
 from campaign.notices.subscriptions import revoke
 from campaign.users import same_person, upsert_user
@@ -24,7 +27,9 @@ from tasks.consent import record_reported_answers
 from tasks.queue import redis_connection
 from tasks.touches import BUFFER as TOUCHES
 from tasks.touches import flush_touches
+from wechat import calls
 from wechat.callbacks import dedupe_key
+from wechat.client import mp_client
 from wechat.handlers import Links, respond
 
 log = logging.getLogger(__name__)
@@ -117,6 +122,20 @@ def process_event(kind: str, key: str, message: dict) -> str:
 def _follow(kind: str, message: dict) -> None:
     user = upsert_user("mp", message["FromUserName"], follower=True)
     confirm_scan(user, message.get("EventKey"))  # a department console login QR, if it is one
+    _fetch_unionid(user)
+
+
+def _fetch_unionid(user: WechatUser) -> None:
+    """A follower's unionid comes only from `cgi-bin/user/info`: ask, then link the person's
+    identities in the other apps (campaign.identity). WeChat down: the next follow tries again."""
+    if user.unionid:
+        return
+    try:
+        info = calls.user_info(mp_client(), user.openid)
+    except (WeChatClientException, RequestException) as failed:
+        log.warning("user/info failed for user %s: %s", user.id, failed)
+        return
+    link_unionid(user, info.get("unionid"), "system:follow")
 
 
 def _unfollow(kind: str, message: dict) -> None:

@@ -223,6 +223,8 @@ def open_window(campaign):
     return Campaign.get_by_id(campaign.id)
 
 
+# Debian's Chromium for the browser tests of every area (tests/console, tests/h5): one
+# Playwright per session, since two sync Playwrights cannot run in one process.
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium under Playwright, for the whole session (skips when missing)."""

@@ -121,3 +121,20 @@ def add_evidence(entry_id: int) -> None:
 def codes(response) -> set:
     """The (field, code) pairs of a 422's problems."""
     return {(f["field"], f["code"]) for f in response.get_json()["error"]["fields"]}
+
+
+def h5_signed_in(client, user: WechatUser):
+    """`client` holding an H5 cookie session for `user`, made exactly as the OAuth callback
+    makes it (`pages.h5.common.sign_in`); returns the CSRF token of its pages."""
+    import re
+
+    from flask import g, make_response
+
+    from pages.h5.common import COOKIE_PATH, sign_in
+
+    with client.application.test_request_context("/wechat/oauth/callback"):
+        sign_in(make_response(""), user)
+        token = g.web_token
+    client.set_cookie("h5_session", token, path=COOKIE_PATH)
+    page = client.get("/h5/home").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([0-9a-f]{64})"', page).group(1)

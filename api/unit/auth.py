@@ -8,6 +8,7 @@ from api.payload import json_object, required_string
 from api.security import bearer_token, current_user, login_required
 from api.wechat_errors import wechat_error
 from campaign.clock import iso_local
+from campaign.identity import link_unionid
 from campaign.pii import mask_phone
 from campaign.sessions import issue_token, revoke_token
 from campaign.users import upsert_user
@@ -23,12 +24,8 @@ def wxa_login():
     """Exchange a `wx.login()` code for our own bearer token; session_key stays here."""
     code = required_string(json_object(), "code", max_length=128)
     answer = _ask_wechat(calls.code_to_session, wxa_client(), code)
-    user = upsert_user(
-        "wxa",
-        answer["openid"],
-        session_key=answer.get("session_key"),
-        unionid=answer.get("unionid"),
-    )
+    user = upsert_user("wxa", answer["openid"], session_key=answer.get("session_key"))
+    link_unionid(user, answer.get("unionid"), f"user:{user.id}")  # one person across apps
     token, expires_at = issue_token(user)
     return jsonify(token=token, expires_at=iso_local(expires_at, "UTC"), user=user_payload(user))
 

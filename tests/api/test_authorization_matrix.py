@@ -417,3 +417,41 @@ def test_a_unit_sees_only_its_own_mail_in(client, world):
     )
     missing = call(client, stranger, "get", "/api/v1/me/mailin/cover.pdf?entry=999999", None)
     assert theirs.status_code == missing.status_code == 404 and theirs.data == missing.data
+
+
+# --- H5 pages (issue 15) ---
+H5_CALLS = [
+    ("get", f"/h5/entries/{E}"),
+    ("post", f"/h5/entries/{E}"),
+    ("post", f"/h5/entries/{E}/autosave"),
+    ("get", f"/h5/entries/{E}/evidence/{A}"),
+    ("post", f"/h5/entries/{E}/evidence"),
+    ("post", f"/h5/entries/{E}/evidence/{A}/delete"),
+    ("post", f"/h5/entries/{E}/withdraw"),
+]
+
+
+def test_h5_sessions_only_reach_their_own_entries(app, world):
+    """One unit's H5 cookie session never reads or changes another unit's entry; a
+    department member's is a unit session too; without one, every page asks to sign in."""
+    from tests.factories import h5_signed_in
+
+    users = {role: WechatUser.get(WechatUser.openid == f"o-{role}") for role in ROLES[1:5]}
+    browsers = {"anonymous": (app.test_client(), "")}
+    for role, user in users.items():
+        browser = app.test_client()
+        browsers[role] = (browser, h5_signed_in(browser, user))
+    for method, template in H5_CALLS:
+        path = template.format(entry=world["entry"].id, attachment=world["attachment"].id)
+        for role, (browser, csrf) in browsers.items():
+            kwargs = {"data": {"csrf_token": csrf, "title": "改"}} if method == "post" else {}
+            response = getattr(browser, method)(path, **kwargs)
+            response.get_data()
+            response.close()
+            if role == "unit_a":
+                assert response.status_code not in (401, 403, 404), f"{role} {path}"
+            elif role == "anonymous":
+                want = 302 if method == "get" else 403  # sign in first; no CSRF token yet
+                assert response.status_code == want, f"{role} {method} {path}"
+            else:
+                assert response.status_code == 404, f"{role} {method} {path}"

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from campaign.sessions import issue_token
 from models import ChannelAsset, Entry, WechatUser
 from pages.scan_buffer import flush_scans
 from tests.channel_fixtures import WECHAT_UA, decode_qr
@@ -48,14 +49,17 @@ def login_in_mini_program(client, wechat, settings, openid: str) -> dict:
 
 
 def login_in_h5(client, wechat, openid: str, start: str) -> dict:
-    """Follow `/wechat/oauth/start…` through the sandbox's consent page to our token."""
+    """Follow `/wechat/oauth/start…` through the sandbox's consent page to an H5 session;
+    the API calls that follow use a token of the same WeChat user."""
     begin = client.get(start)
     consent = requests.get(
         begin.headers["Location"], headers={"X-Sandbox-Openid": openid}, timeout=5,
         allow_redirects=False,
     )  # fmt: skip
     done = client.get(f"/wechat/oauth/callback?{urlparse(consent.headers['Location']).query}")
-    return bearer(done.headers["Location"].split("#token=", 1)[1])
+    assert done.headers["Location"] == "/h5/home"
+    user = WechatUser.get((WechatUser.app == "mp") & (WechatUser.openid == openid))
+    return bearer(issue_token(user)[0])
 
 
 def new_entry(client, headers: dict) -> dict:

@@ -34,10 +34,8 @@ def test_oauth_logs_in_and_attributes_the_channel(client, wechat, settings, camp
     done = walk_oauth(client, wechat, settings, "o-h5", "?c=fz2345abcd")
     assert done.status_code == 302
     location = done.headers["Location"]
-    assert location.startswith("/h5/#token=")
-    token = location.split("=", 1)[1]
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.status_code == 200
+    assert location == "/h5/home"  # an H5 cookie session, no token in any URL
+    assert client.get("/h5/home").status_code == 200
     user = WechatUser.get((WechatUser.app == "mp") & (WechatUser.openid == "o-h5"))
     attribution = Attribution.get(Attribution.user == user)
     assert (attribution.channel_id, attribution.route) == (channel.id, "org_dept")
