@@ -11,7 +11,8 @@ from campaign import status
 from campaign.clock import iso_local
 from campaign.users import same_person
 from models import Entry
-from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
+from tasks.queue import require_queue
+from tasks.reconcile import enqueue_submit_checks, requeue_text_check
 
 bp = Blueprint("entries_api", __name__, url_prefix="/api/v1")
 
@@ -63,7 +64,7 @@ def update_entry(entry_id: int):
     except rules.EntryLocked as locked:
         raise ApiError(409, locked.code, locked.message) from None
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
-        enqueue_content_check(entry.id)  # changed text after submit: check it again
+        requeue_text_check(entry.id)  # changed text after submit: check it again
     return jsonify(entry_payload(entry))
 
 
@@ -82,15 +83,14 @@ def delete_entry(entry_id: int):
 def submit_entry(entry_id: int):
     entry = owned_entry(entry_id)
     data = request.get_json(silent=True) or {}
+    require_queue()  # Redis down: 503 before anything is saved (issue 11)
     try:
         entry = rules.submit(entry, f"user:{current_user().id}", _late_code(data))
     except rules.SubmissionInvalid as invalid:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
     except status.IllegalTransition as illegal:
         raise ApiError(409, "already_submitted", "该案例已提交") from illegal
-    enqueue_content_check(entry.id)
-    enqueue_media_checks(entry.id)
-    enqueue_duplicate_search(entry.id)
+    enqueue_submit_checks(entry.id)  # Redis lost since: tasks.reconcile enqueues them later
     return jsonify(entry_payload(entry))
 
 

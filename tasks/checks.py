@@ -41,6 +41,7 @@ def enqueue_media_checks(entry_id: int) -> None:
     get_queue("default").enqueue(
         check_entry_media,
         entry_id,
+        job_id=f"check-media-{entry_id}",  # the sweeper (tasks.reconcile) looks for it
         job_timeout=300,
         retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
     )
@@ -117,7 +118,9 @@ def mark_check_failed(job, connection, exc_type, exc_value, traceback) -> None:
 
 
 def enqueue_duplicate_search(entry_id: int) -> None:
-    get_queue("default").enqueue(find_duplicates_of, entry_id, job_timeout=300)
+    get_queue("default").enqueue(
+        find_duplicates_of, entry_id, job_id=f"duplicates-{entry_id}", job_timeout=300
+    )
 
 
 @db.connection_context()

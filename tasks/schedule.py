@@ -10,6 +10,7 @@ from tasks import (
     maintenance,
     notices,
     qrcodes,
+    reconcile,
     reminders,
     scans,
     touches,
@@ -27,4 +28,5 @@ PERIODIC = (
     (qrcodes.purge_old_kits, "default", 86400),
     (notices.sweep_outbox, "default", 30),
     (reminders.create_due_reminders, "default", 300),
+    (reconcile.requeue_lost_checks, "default", 60),
 )
