@@ -17,6 +17,7 @@ from api import (
     notices,
     oauth,
     org_entries,
+    payload,
     subscriptions,
     text,
     touches,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.session_interface = NoSessions()
     app.url_map.converters["int"] = RowId
+    payload.install(app)  # strict JSON bodies: no surrogates, NUL, deep nesting (issue 11)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for blueprint in BLUEPRINTS:

@@ -20,6 +20,7 @@ from campaign import channel_codes as codes
 from campaign import department_imports as imports
 from campaign import departments_admin as admin
 from campaign.clock import iso_local
+from campaign.names import clean_name
 from campaign.problems import is_row_id
 from campaign.reassign import ReassignRefused, reassign, target
 from models import (
@@ -505,10 +506,10 @@ def _string(data: dict, field: str, problems: list, required: bool = False) -> s
     value = data.get(field)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
+    if not isinstance(value, str) or (required and not clean_name(value)):
         problems.append(_required(field) if not value else admin.problem(field, "invalid_type"))
         return ""
-    value = " ".join(value.split())
+    value = clean_name(value)
     limit = admin.MAX_LENGTH.get(field, 500)
     if len(value) > limit:
         problems.append(admin.problem(field, "too_long", max=limit))

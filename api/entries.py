@@ -17,6 +17,8 @@ from tasks.reconcile import enqueue_submit_checks, requeue_text_check
 bp = Blueprint("entries_api", __name__, url_prefix="/api/v1")
 
 MAX_TEXT = 50_000  # far above any limit: a guard against abuse, not a rule of the campaign
+MAX_THEMES = 10  # the plan offers fewer; a bound on what a client may send (issue 11)
+MAX_THEME_LENGTH = 32
 
 
 @bp.get("/entries")
@@ -122,6 +124,12 @@ def draft_fields(data: dict) -> dict:
             problems.append({"field": name, "code": "invalid_type", "message": "格式不正确"})
         elif name != "themes" and len(value) > MAX_TEXT:
             problems.append({"field": name, "code": "too_long", "message": "内容过长"})
+        elif name == "themes" and (
+            len(value) > MAX_THEMES or any(len(v) > MAX_THEME_LENGTH for v in value)
+        ):
+            problems.append(
+                {"field": name, "code": "too_many", "max": MAX_THEMES, "message": "主题过多"}
+            )
         else:
             fields[name] = value
     if problems:

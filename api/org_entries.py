@@ -16,10 +16,25 @@ from models import Department, DuplicatePair, Entry, Unit
 
 bp = Blueprint("org_entries_api", __name__, url_prefix="/api/v1/org")
 
+
+def _row_id(raw: str) -> int:
+    """A filter that can only match a row id: anything else (10**30 too) is a 422 naming
+    the filter, never a database overflow nor a silently dropped filter."""
+    value = int(raw) if raw.strip().isdigit() and len(raw) < 12 else 0
+    if not is_row_id(value):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "筛选条件无效",
+            [{"field": "department", "code": "invalid_id", "message": "编号无效"}],
+        )
+    return value
+
+
 FILTERS = {
     "status": str,
     "route": str,
-    "department": int,
+    "department": _row_id,
     "content_check": str,
     "domain": str,
     "track": str,

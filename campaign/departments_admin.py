@@ -16,6 +16,7 @@ from campaign.attribution import ONLINE_ROUTE
 from campaign.audit import record
 from campaign.channels import CODE_ALPHABET, new_code
 from campaign.definition import options
+from campaign.names import clean_name
 from campaign.problems import PROBLEM_MESSAGES, is_row_id
 from campaign.units import LANDLINE, MOBILE, normalize_phone
 from models import Attribution, Campaign, Channel, Department, Touch, db
@@ -66,7 +67,7 @@ def check_fields(campaign: Campaign, data: dict, partial: bool = False) -> tuple
         if not isinstance(value, str):
             problems.append(problem(name, "invalid_type"))
             continue
-        values[name] = " ".join(value.split())
+        values[name] = clean_name(value)
         if name in ("name", "route") and not values[name]:
             problems.append(problem(name, "required"))
         elif len(values[name]) > MAX_LENGTH.get(name, 64):
@@ -144,6 +145,8 @@ def create_department(
 
 def update_department(department: Department, values: dict, actor: str) -> Department:
     """Change the given fields (`parent_id`, `active` included); refuse a locked route change."""
+    if not values:
+        return department  # an empty PATCH changes nothing (and writes no audit row)
     before = _state(department)
     with db.atomic():
         if "route" in values and values["route"] != department.route:
@@ -187,6 +190,8 @@ def create_channel(
 
 def update_channel(channel: Channel, values: dict, actor: str) -> Channel:
     """Rename (`label`) or switch on/off (`active`) a channel."""
+    if not values:
+        return channel  # an empty PATCH changes nothing (and writes no audit row)
     before = _channel_state(channel)
     with db.atomic():
         Channel.update(**values).where(Channel.id == channel.id).execute()

@@ -2,8 +2,11 @@
 
 import re
 
+from peewee import IntegrityError
+
 from campaign.audit import record
 from campaign.definition import options
+from campaign.names import clean_name
 from campaign.problems import problem
 from models import Campaign, Unit, WechatUser, db, utcnow
 
@@ -32,10 +35,10 @@ def check_unit(campaign: Campaign, data: dict) -> tuple[dict, list[dict]]:
     problems = []
     for name in FIELDS:
         value = values[name]
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not clean_name(value):
             problems.append(problem(name, "required"))
             continue
-        values[name] = value.strip()
+        values[name] = clean_name(value)
         if len(values[name]) > MAX_LENGTH.get(name, 100):
             problems.append(problem(name, "too_long", max=MAX_LENGTH.get(name, 100)))
     choices = {
@@ -59,11 +62,15 @@ def save_unit(campaign: Campaign, user: WechatUser, unit: Unit | None, data: dic
     values, problems = check_unit(campaign, data)
     if problems:
         raise UnitInvalid(problems)
+    if unit is None:
+        try:
+            with db.atomic():
+                unit = Unit.create(campaign=campaign, owner=user, **values)
+                record(f"user:{user.id}", "unit.create", unit, None, values, campaign.id)
+                return unit
+        except IntegrityError:  # a concurrent first PUT created it: this one updates it
+            unit = Unit.get((Unit.campaign == campaign) & (Unit.owner == user))
     with db.atomic():
-        if unit is None:
-            unit = Unit.create(campaign=campaign, owner=user, **values)
-            record(f"user:{user.id}", "unit.create", unit, None, values, campaign.id)
-            return unit
         before = {name: getattr(unit, name) for name in FIELDS}
         Unit.update(**values, updated_at=utcnow()).where(Unit.id == unit.id).execute()
         record(f"user:{user.id}", "unit.update", unit, before, values, campaign.id)
