@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api.access import owned_entry
 from api.errors import ApiError
 from api.payload import json_object
+from api.ratelimits import rate_limited
 from api.security import current_user, login_required
 from campaign import entries as rules
 from campaign import evidence
@@ -34,6 +35,7 @@ DOWNLOAD_HEADERS = {
 
 @bp.post("/entries/<int:entry_id>/attachments")
 @login_required
+@rate_limited("upload", per="user")
 def upload(entry_id: int):
     """A file (multipart `file` + `kind` [+ `title`]) or a link (`kind` + `link` [+ `title`])."""
     settings = current_app.config["SETTINGS"]

@@ -5,6 +5,7 @@ from requests import RequestException
 from wechatpy.exceptions import WeChatClientException
 
 from api.payload import json_object, required_string
+from api.ratelimits import rate_limited
 from api.security import bearer_token, current_user, login_required
 from api.wechat_errors import wechat_error
 from campaign.clock import iso_local
@@ -18,6 +19,7 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/auth/wxa-login")
+@rate_limited("login")
 def wxa_login():
     """Exchange a `wx.login()` code for our own bearer token; session_key stays here."""
     code = required_string(json_object(), "code", max_length=128)

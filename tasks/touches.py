@@ -4,6 +4,10 @@ A crash between writing a batch and trimming it off the buffer can duplicate at 
 batch of touches, never lose one (tasks/buffers.py).
 """
 
+import datetime
+
+import runtime
+from campaign.scan_repeats import drop_repeat_scans
 from campaign.touches import persist_touches
 from models import db
 from tasks.buffers import append, drain
@@ -18,5 +22,6 @@ def record_touch(record: dict) -> None:
 
 @db.connection_context()
 def flush_touches() -> int:
-    """Persist everything buffered; return the number of touches written."""
-    return drain(BUFFER, persist_touches)
+    """Persist everything buffered (repeat scans counted once); return touches written."""
+    window = datetime.timedelta(minutes=runtime.settings().scan_repeat_minutes)
+    return drain(BUFFER, lambda batch: persist_touches(drop_repeat_scans(batch, window)))

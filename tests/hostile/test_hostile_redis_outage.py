@@ -122,3 +122,16 @@ def test_every_enqueue_has_bounded_ttls(flow, own_redis):
     version = Entry.get_by_id(entry["id"]).version
     job = Job.fetch(f"check-text-{entry['id']}-v{version}", connection=redis_connection())
     assert (job.result_ttl, job.failure_ttl) == (RESULT_TTL, FAILURE_TTL)
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/auth/wxa-login", {"code": "any-code"}),
+        ("/api/v1/console/login", {"username": "someone", "password": "something-long"}),
+        ("/api/v1/text/count", {"text": "党建"}),
+    ],
+)
+def test_anonymous_endpoints_with_redis_down_answer_503(client, campaign, own_redis, path, body):
+    own_redis.kill()
+    assert_unavailable(client.post(path, json=body))
