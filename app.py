@@ -28,6 +28,7 @@ from api import campaign as campaign_api
 from commands import account_commands, campaign_commands, db_commands
 from config import Settings
 from pages import api_docs, h5, media, qr
+from privacy_commands import privacy_commands
 
 BLUEPRINTS = (
     errors.bp,
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     db_commands,
     campaign_commands,
     account_commands,
+    privacy_commands,
 )
 
 

@@ -78,6 +78,27 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+class SealedPhoneField(CharField):
+    """A phone number encrypted at rest, with its blind index in front (campaign/crypto.py).
+
+    Code reads and writes plain numbers; the column holds ciphertext. Equality never
+    matches a sealed value: search with `campaign.phones.search_condition`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    def db_value(self, value):
+        from campaign.crypto import seal
+
+        return super().db_value(seal(value))
+
+    def python_value(self, value):
+        from campaign.crypto import unseal
+
+        return unseal(super().python_value(value))
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -139,7 +160,7 @@ class WechatUser(BaseModel):
     unionid = CharField(max_length=64, null=True, index=True)
     session_key = CharField(max_length=64, null=True)
     nickname = CharField(max_length=100, null=True)
-    phone = CharField(max_length=32, null=True)
+    phone = SealedPhoneField(null=True)
     follower = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
@@ -183,7 +204,7 @@ class Department(BaseModel):
     region = CharField(max_length=64, default="")
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
     contact_name = CharField(max_length=64, default="")
-    contact_phone = CharField(max_length=32, default="")
+    contact_phone = SealedPhoneField(default="")
     invite_code = CharField(max_length=32, unique=True)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
@@ -317,7 +338,7 @@ class Unit(BaseModel):
     domain = CharField(max_length=32, default="")
     org_level = CharField(max_length=32, default="")
     contact_name = CharField(max_length=64, default="")
-    contact_phone = CharField(max_length=32, default="")
+    contact_phone = SealedPhoneField(default="")
     phone_verified = BooleanField(default=False)
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
@@ -601,7 +622,7 @@ class Attendee(BaseModel):
     campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
     unit = ForeignKeyField(Unit, null=True, on_delete="SET NULL")
     name = CharField(max_length=64)
-    phone = CharField(max_length=32, default="")
+    phone = SealedPhoneField(default="")
     checkin_code = CharField(max_length=32, unique=True)
     checked_in_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)

@@ -4,6 +4,7 @@ Every entry point calls `bootstrap()`: the web app factory, the RQ worker, the p
 scheduler and the CLI. Nothing here imports Flask.
 """
 
+from campaign import crypto
 from config import Settings, load_settings
 from logs import configure_logging
 from models import init_db
@@ -23,6 +24,7 @@ def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | No
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     init_db(settings.database_url, settings.db_pool_size)
     init_storage(settings.storage_dir)
+    crypto.configure(settings.phone_keys)
     redis = init_redis(settings.redis_url, socket_timeout=redis_socket_timeout)
     init_wechat(settings, redis)
     _settings = settings

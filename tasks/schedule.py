@@ -12,6 +12,7 @@ from tasks import (
     qrcodes,
     reconcile,
     reminders,
+    retention,
     scans,
     touches,
     wechat_events,
@@ -29,4 +30,5 @@ PERIODIC = (
     (notices.sweep_outbox, "default", 30),
     (reminders.create_due_reminders, "default", 300),
     (reconcile.requeue_lost_checks, "default", 60),
+    (retention.apply_retention, "default", 86400),
 )
