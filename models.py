@@ -177,6 +177,7 @@ class Account(BaseModel):
     role = CharField(max_length=16)
     display_name = CharField(max_length=100)
     campaign = ForeignKeyField(Campaign, null=True, backref="accounts", on_delete="CASCADE")
+    all_campaigns = BooleanField(default=False)  # issue 11: explicitly every campaign
     wechat_user = ForeignKeyField(WechatUser, null=True, on_delete="SET NULL")
     active = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
@@ -206,6 +207,9 @@ class Department(BaseModel):
     contact_name = CharField(max_length=64, default="")
     contact_phone = SealedPhoneField(default="")
     invite_code = CharField(max_length=32, unique=True)
+    invite_expires_at = DateTimeField(null=True)  # issue 11: None = never
+    invite_max_uses = IntegerField(null=True)  # issue 11: None = unlimited
+    invite_uses = IntegerField(default=0)  # bindings through the current code
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
 

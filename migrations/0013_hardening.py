@@ -1,5 +1,6 @@
 """Hardening (issue 11): phone numbers encrypted at rest (wider columns, existing numbers
-sealed when PHONE_KEY is configured; `flask privacy rekey` does it otherwise)."""
+sealed when PHONE_KEY is configured; `flask privacy rekey` does it otherwise); invite codes
+with an expiry and a use limit; accounts explicitly allowed every campaign."""
 
 import logging
 
@@ -28,6 +29,7 @@ def up(migrator, db):
             ]
         )
     _seal_existing(db)
+    up_access(migrator)
 
 
 def _seal_existing(db):
@@ -49,4 +51,22 @@ def _seal_existing(db):
 
 
 def down(migrator, db):
-    pass  # sealed values stay sealed; the wider columns do no harm
+    # Sealed phone values stay sealed and the wider columns do no harm.
+    migrator.migrate(
+        migrator.drop_column("account", "all_campaigns"),
+        migrator.drop_column("department", "invite_uses"),
+        migrator.drop_column("department", "invite_max_uses"),
+        migrator.drop_column("department", "invite_expires_at"),
+    )
+
+
+def up_access(migrator):
+    """Revocable department access; accounts explicitly scoped to campaigns."""
+    from peewee import BooleanField, DateTimeField, IntegerField
+
+    migrator.migrate(
+        migrator.add_column("department", "invite_expires_at", DateTimeField(null=True)),
+        migrator.add_column("department", "invite_max_uses", IntegerField(null=True)),
+        migrator.add_column("department", "invite_uses", IntegerField(default=0)),
+        migrator.add_column("account", "all_campaigns", BooleanField(default=False)),
+    )

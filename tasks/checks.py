@@ -61,7 +61,8 @@ def check_entry_media(entry_id: int) -> int:
         if openid is None:
             Attachment.update(check_status="manual").where(Attachment.id == attachment.id).execute()
             continue
-        url = f"{settings.media_base_url}/media/{media_token(settings.secret_key, attachment.id)}"
+        token = media_token(settings.secret_key, attachment.storage_key)
+        url = f"{settings.media_base_url}/media/{token}"
         trace_id = calls.media_check_async(wxa_client(), openid, url)
         Attachment.update(
             check_status="checking", trace_id=trace_id, check_started_at=utcnow()

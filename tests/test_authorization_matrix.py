@@ -58,7 +58,13 @@ def world(client, open_window, tmp_path):
     for role, name in (("organizer", "org"), ("expert", "exp")):
         account = create_account(name, "matrix-password", role, name, open_window)
         tokens[role], _ = issue_token(account)
-    return {"tokens": tokens, "entry": entry, "attachment": attachment}
+    return {
+        "tokens": tokens,
+        "entry": entry,
+        "attachment": attachment,
+        "department": dept_d,
+        "member": users["dept_d"],
+    }
 
 
 # (method, path template, body) → {role: expected}; roles not listed expect NOT_FOUND.
@@ -94,6 +100,10 @@ POLICY = [
     ("get", "/api/v1/org/entries", None, ORGANIZER),
     ("get", "/api/v1/org/duplicates", None, ORGANIZER),
     ("post", f"/api/v1/org/entries/{E}/content-decision", {"decision": "release"}, ORGANIZER),
+    # --- department access (issue 11) ---
+    ("get", "/api/v1/org/departments/{department}/members", None, ORGANIZER),
+    ("delete", "/api/v1/org/departments/{department}/members/{member}", None, ORGANIZER),
+    ("post", "/api/v1/org/departments/{department}/invite", {"max_uses": 3}, ORGANIZER),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e", "organizer", "expert")
 
@@ -109,7 +119,12 @@ def call(client, token, method, path, body):
 
 @pytest.mark.parametrize("method, template, body, expected", POLICY, ids=lambda v: str(v)[:40])
 def test_policy(client, world, method, template, body, expected):
-    path = template.format(entry=world["entry"].id, attachment=world["attachment"].id)
+    path = template.format(
+        entry=world["entry"].id,
+        attachment=world["attachment"].id,
+        department=world["department"].id,
+        member=world["member"].id,
+    )
     for role in ROLES:
         want = expected.get(role, NOT_FOUND)
         status = call(client, world["tokens"][role], method, path, body).status_code
