@@ -64,4 +64,5 @@ def account_payload(account) -> dict:
         "display_name": account.display_name,
         "role": account.role,
         "campaign": account.campaign_id,
+        "all_campaigns": account.all_campaigns,
     }

@@ -34,7 +34,12 @@ class SignInRefused(Exception):
 
 
 def create_account(
-    username: str, password: str, role: str, display_name: str, campaign: Campaign | None = None
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+    campaign: Campaign | None = None,
+    all_campaigns: bool = False,
 ) -> Account:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
@@ -47,6 +52,7 @@ def create_account(
             role=role,
             display_name=display_name,
             campaign=campaign,
+            all_campaigns=all_campaigns,
         )
         record("system", "account.create", account, None, {"username": username, "role": role})
     return account
@@ -56,6 +62,13 @@ def create_account(
 def _dummy_hash() -> str:
     """A hash of nothing, made once, with the same scrypt parameters as real ones."""
     return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def covers(account: Account, campaign: Campaign) -> bool:
+    """Whether `account` may work on `campaign` (issue 11): organizers and experts belong to
+    one campaign unless created explicitly for every campaign; admins run the service and
+    see every campaign."""
+    return account.role == "admin" or account.all_campaigns or account.campaign_id == campaign.id
 
 
 def authenticate(username: str, password: str, attempt: int = 1) -> Account:
