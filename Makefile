@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench chaos clean
+.PHONY: install run test lint format bench chaos clean backup restore
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ bench: $(INSTALLED)  ## benchmarks, printed as side-by-side ratios
 	$(PY) -m bench
 
 chaos: $(INSTALLED) ; CHAOS_RECIPIENTS=10000 CHAOS_KILLS=20 $(PY) -m pytest -p no:cacheprovider -s --timeout=900 tests/test_chaos_outbox.py  # the outbox at 10,000 recipients, 20 worker SIGKILLs, one Redis kill
+
+backup: $(INSTALLED)  ## database (SQLite online backup or pg_dump) + storage + manifest, under BACKUP_DIR
+	$(PY) -m backups create $(or $(BACKUP_DIR),backups)
+
+restore: $(INSTALLED)  ## make restore FROM=backups/backup-<time> [FORCE=1]: into an empty database, then checked
+	$(PY) -m backups restore $(FROM) $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
