@@ -51,6 +51,7 @@ class Child:
         self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
         if len(self.restarts) > RESTART_LIMIT:
             return False
+        _reap_group(self.process)  # e.g. a killed RQ worker's scheduler, orphaned
         self.process = self.start()
         print(f"restarted {self.name} (pid {self.process.pid})", flush=True)
         return True
@@ -178,6 +179,16 @@ def _stop_all(children: list[Child]) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        _reap_group(process)  # whatever it left behind goes before Redis does
+
+
+def _reap_group(process: subprocess.Popen) -> None:
+    """Kill what is left of a stopped child's process group (its own helpers; RQ's work
+    horses have groups of their own and finish their job)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 if __name__ == "__main__":
