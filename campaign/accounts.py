@@ -17,6 +17,7 @@ from functools import cache
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from campaign.audit import record
+from campaign.names import clean_name
 from models import Account, Campaign, db, utcnow
 
 ROLES = ("admin", "organizer", "expert")
@@ -50,7 +51,7 @@ def create_account(
             username=username,
             password_hash=generate_password_hash(password),
             role=role,
-            display_name=display_name,
+            display_name=clean_name(display_name),
             campaign=campaign,
             all_campaigns=all_campaigns,
         )

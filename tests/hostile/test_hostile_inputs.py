@@ -304,3 +304,13 @@ def test_themes_have_a_documented_maximum(client, world):
     )
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"][0]["code"] == "too_many"
+
+
+def test_people_names_from_wechat_and_the_console_are_cleaned(app):
+    from campaign.accounts import create_account
+    from campaign.users import upsert_user
+
+    user = upsert_user("mp", "o-nick", nickname="小\u202e王\u200b")
+    assert WechatUser.get_by_id(user.id).nickname == "小王"
+    account = create_account("clean-name", "organizer-password", "organizer", "组织\u202e者\x00")
+    assert account.display_name == "组织者"
