@@ -61,6 +61,7 @@ def test_ctrl_c_stops_in_reverse_order_and_a_dead_child_is_restarted(tmp_path):
         os.killpg(stack.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
         stack.wait(timeout=90)
         reader.join(timeout=10)
+        stack.stdout.close()
     output = "".join(lines)
     assert stack.returncode == 0, output[-3000:]
     order = re.findall(r"^stopping (\w+)$", output, re.MULTILINE)
