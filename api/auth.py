@@ -5,13 +5,14 @@ from requests import RequestException
 from wechatpy.exceptions import WeChatClientException
 
 from api.payload import json_object, required_string
-from api.ratelimits import rate_limited
+from api.ratelimits import enforce, rate_limited
 from api.security import bearer_token, current_user, login_required
 from api.wechat_errors import wechat_error
 from campaign.clock import iso_local
 from campaign.sessions import issue_token, revoke_token
 from campaign.users import mask_phone, upsert_user
 from models import WechatUser
+from tasks import limits
 from wechat import calls
 from wechat.client import wxa_client
 
@@ -24,6 +25,7 @@ def wxa_login():
     """Exchange a `wx.login()` code for our own bearer token; session_key stays here."""
     code = required_string(json_object(), "code", max_length=128)
     answer = _ask_wechat(calls.code_to_session, wxa_client(), code)
+    enforce("login", limits.identity_key("wxa-login", answer["openid"]))  # per identity too
     user = upsert_user(
         "wxa",
         answer["openid"],

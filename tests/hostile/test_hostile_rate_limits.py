@@ -202,3 +202,15 @@ def test_repeat_scans_by_one_visitor_count_once(client, channel, settings):
     scan(client, channel.code, "visitor-aaaaaaaa")
     persist_scans()
     assert Touch.select().where(Touch.visitor == "visitor-aaaaaaaa").count() == 2
+
+
+def test_wxa_login_is_limited_per_identity_across_addresses(client, settings, wechat):
+    wechat.state.add_user(settings.wxa.appid, "o-many-logins")
+
+    def log_in(ip: str):
+        code = wechat.state.login_code(settings.wxa.appid, "o-many-logins")
+        return client.post("/api/v1/auth/wxa-login", json={"code": code}, headers=from_ip(ip))
+
+    for i in range(settings.rate_login_per_ip):
+        assert log_in(f"198.18.0.{i + 1}").status_code == 200
+    assert_too_many(log_in("198.18.1.1"))
