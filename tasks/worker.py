@@ -21,7 +21,9 @@ JOB_MODULES = (
     "notice_sending",
     "notices",
     "qrcodes",
+    "reconcile",
     "reminders",
+    "retention",
     "touches",
     "wechat_events",
 )
