@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-browser screenshots lint format bench chaos clean migrate seed campaign-load
+.PHONY: install run test test-browser screenshots lint format bench chaos clean migrate seed campaign-load backup restore
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ seed: migrate  ## create the 2021 campaign from its plan if missing
 campaign-load: migrate  ## make campaign-load FILE=my-plan.yaml: load a plan as the current campaign
 	@test -n "$(FILE)" || { echo "usage: make campaign-load FILE=my-plan.yaml"; exit 2; }
 	$(VENV)/bin/flask --app app campaign load "$(FILE)" --current
+
+backup: $(INSTALLED)  ## database (SQLite online backup or pg_dump) + storage + manifest, under BACKUP_DIR
+	$(PY) -m backups create $(or $(BACKUP_DIR),backups)
+
+restore: $(INSTALLED)  ## make restore FROM=backups/backup-<time> [FORCE=1]: into an empty database, then checked
+	$(PY) -m backups restore $(FROM) $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

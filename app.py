@@ -5,7 +5,7 @@ from flask.sessions import SessionInterface
 from werkzeug.routing import IntegerConverter
 
 import runtime
-from api import errors, evidence_view, health, request_hooks
+from api import errors, evidence_view, health, payload, request_hooks
 from api.console import auth as console_auth
 from api.dept import department
 from api.dept import entries as dept_entries
@@ -13,6 +13,7 @@ from api.expert import reviews as expert_reviews
 from api.org import (
     attribution,
     channels,
+    department_access,
     departments,
     funnels,
     kits,
@@ -46,6 +47,7 @@ from pages import api_docs, h5, media, oauth, qr, wechat_callbacks
 from pages import publication as publication_pages
 from pages import tickets as ticket_pages
 from pages.console import site as console_site
+from privacy_commands import privacy_commands
 
 BLUEPRINTS = (
     errors.bp,
@@ -97,6 +99,7 @@ BLUEPRINTS = (
     org_casebook.bp,
     evidence_view.bp,
     dept_entries.bp,
+    department_access.bp,
     org_evidence.bp,
     org_audit.bp,
     org_units.bp,
@@ -105,6 +108,7 @@ BLUEPRINTS = (
     db_commands,
     campaign_commands,
     account_commands,
+    privacy_commands,
 )
 
 
@@ -139,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.session_interface = NoSessions()
     app.url_map.converters["int"] = RowId
+    payload.install(app)  # strict JSON bodies: no surrogates, NUL, deep nesting (issue 11)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for blueprint in BLUEPRINTS:

@@ -56,13 +56,19 @@ def load(path, current):
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", "display_name", default="", help="The name shown in the console.")
+@click.option(
+    "--all-campaigns", is_flag=True, help="Work on every campaign, not only the current one."
+)
 @click.password_option(help="At least 10 characters; asked for when not given.")
-def create(username, role, display_name, password):
-    """Create a console account (for the current campaign, unless it is an admin)."""
+def create(username, role, display_name, all_campaigns, password):
+    """Create a console account for the current campaign (admins and `--all-campaigns`
+    accounts work on every campaign)."""
     with db.connection_context():
-        campaign = None if role == "admin" else current_campaign()
+        campaign = None if role == "admin" or all_campaigns else current_campaign()
         try:
-            account = create_account(username, password, role, display_name or username, campaign)
+            account = create_account(
+                username, password, role, display_name or username, campaign, all_campaigns
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"created {account.role} {account.username} (id {account.id})")

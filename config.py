@@ -126,6 +126,15 @@ class Settings:
     redis_sentinels: tuple = ()  # ((host, port), …): Redis through Sentinel, not REDIS_URL
     redis_sentinel_master: str = "mymaster"
     redis_sentinel_password: str = ""
+    # --- hardening (issue 11): rate limits per minute, /q/ repeat window, PII ---
+    rate_login_per_ip: int = 30
+    rate_upload_per_user: int = 60
+    rate_text_count_per_ip: int = 120
+    rate_form_per_ip: int = 10
+    scan_repeat_minutes: int = 30
+    phone_keys: tuple = ()
+    retention_contact_days: int = 180
+    retention_log_days: int = 180
 
     @property
     def production(self) -> bool:
@@ -199,6 +208,23 @@ def _wechat_app(environ, kind: str, sandbox: bool) -> WechatApp:
     return WechatApp(kind=kind, **values)
 
 
+# Development only: production refuses to start without PHONE_KEY (issue 11).
+DEV_PHONE_KEY = "1:ZGV2LW9ubHktcGhvbmUta2V5LWNoYW5nZS1tZS0zMmI="
+
+
+def _phone_keys(environ, env: str) -> tuple:
+    """`PHONE_KEY`: `<id>:<base64 32 bytes>` entries, comma-separated, the first one current
+    (the others only decrypt, during a rotation; docs/privacy.md)."""
+    raw = environ.get("PHONE_KEY", "").strip() or (DEV_PHONE_KEY if env != "production" else "")
+    keys = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        key_id, _, secret = item.partition(":")
+        if not key_id.isdigit() or not secret:
+            raise ConfigError("PHONE_KEY entries look like 1:<base64 of 32 bytes>")
+        keys.append((int(key_id), secret))
+    return tuple(keys)
+
+
 def load_settings(environ=None) -> Settings:
     """Read and check the environment; raise ConfigError on anything unsafe."""
     environ = os.environ if environ is None else environ
@@ -248,6 +274,14 @@ def load_settings(environ=None) -> Settings:
         redis_sentinels=sentinels,
         redis_sentinel_master=environ.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
         redis_sentinel_password=environ.get("REDIS_SENTINEL_PASSWORD", ""),
+        rate_login_per_ip=_int(environ, "RATE_LOGIN_PER_IP", 30),
+        rate_upload_per_user=_int(environ, "RATE_UPLOAD_PER_USER", 60),
+        rate_text_count_per_ip=_int(environ, "RATE_TEXT_COUNT_PER_IP", 120),
+        rate_form_per_ip=_int(environ, "RATE_FORM_PER_IP", 10),
+        scan_repeat_minutes=_int(environ, "SCAN_REPEAT_MINUTES", 30),
+        phone_keys=_phone_keys(environ, env),
+        retention_contact_days=_int(environ, "RETENTION_CONTACT_DAYS", 180),
+        retention_log_days=_int(environ, "RETENTION_LOG_DAYS", 180),
     )
     if settings.production:
         _refuse_unsafe_production(settings)
@@ -265,6 +299,8 @@ def _refuse_unsafe_production(settings: Settings) -> None:
         problems.append("DATABASE_URL is not set (SQLite is for development only)")
     if settings.wechat_sandbox:
         problems.append("WeChat credentials are not set (the sandbox is for development only)")
+    if not settings.phone_keys:
+        problems.append("PHONE_KEY is not set (phone numbers are encrypted with it)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

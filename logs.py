@@ -6,9 +6,19 @@ can stamp it on audit rows and log lines without knowing where it came from.
 
 import json
 import logging
+import re
 import sys
 import time
 from contextvars import ContextVar
+
+# A mainland mobile number anywhere in a log line keeps its first 3 and last 4 digits, as in
+# responses (`138****5678`): logs leave the host and are kept for months (docs/privacy.md).
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_phones_in(text: str) -> str:
+    return MOBILE.sub(r"\1****\2", text)
+
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -41,7 +51,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}) or {})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return mask_phones_in(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def configure_logging(level: str = "INFO") -> None:

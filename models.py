@@ -24,6 +24,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PostgresqlDatabase,
     SqliteDatabase,
     TextField,
 )
@@ -63,6 +64,17 @@ def make_database(url: str, pool_size: int = 10):
     raise ValueError(f"unsupported DATABASE_URL scheme {parsed.scheme!r}")
 
 
+def write_transaction():
+    """A transaction that takes the write lock when it begins, for read-then-write work.
+
+    On SQLite (WAL) a deferred transaction that read first and writes later fails at once with
+    "database is locked" when another connection wrote in between; BEGIN IMMEDIATE waits for
+    the lock instead. PostgreSQL needs nothing of the kind."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        return db.atomic()
+    return db.atomic("IMMEDIATE")
+
+
 def init_db(url: str, pool_size: int = 10):
     """Point the shared `db` proxy at the configured database."""
     database = make_database(url, pool_size)
@@ -78,6 +90,27 @@ class JSONField(TextField):
 
     def python_value(self, value):
         return None if value is None else json.loads(value)
+
+
+class SealedPhoneField(CharField):
+    """A phone number encrypted at rest, with its blind index in front (sealing.py).
+
+    Code reads and writes plain numbers; the column holds ciphertext. Equality never
+    matches a sealed value: search with `campaign.phones.search_condition`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    def db_value(self, value):
+        from sealing import seal
+
+        return super().db_value(seal(value))
+
+    def python_value(self, value):
+        from sealing import unseal
+
+        return unseal(super().python_value(value))
 
 
 class BaseModel(Model):
@@ -141,7 +174,7 @@ class WechatUser(BaseModel):
     unionid = CharField(max_length=64, null=True, index=True)
     session_key = CharField(max_length=64, null=True)
     nickname = CharField(max_length=100, null=True)
-    phone = CharField(max_length=32, null=True)
+    phone = SealedPhoneField(null=True)
     follower = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
@@ -158,6 +191,7 @@ class Account(BaseModel):
     role = CharField(max_length=16)
     display_name = CharField(max_length=100)
     campaign = ForeignKeyField(Campaign, null=True, backref="accounts", on_delete="CASCADE")
+    all_campaigns = BooleanField(default=False)  # issue 11: explicitly every campaign
     wechat_user = ForeignKeyField(WechatUser, null=True, on_delete="SET NULL")
     active = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
@@ -186,8 +220,11 @@ class Department(BaseModel):
     region = CharField(max_length=64, default="")
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
     contact_name = CharField(max_length=64, default="")
-    contact_phone = CharField(max_length=32, default="")
+    contact_phone = SealedPhoneField(default="")
     invite_code = CharField(max_length=32, unique=True)
+    invite_expires_at = DateTimeField(null=True)  # issue 11: None = never
+    invite_max_uses = IntegerField(null=True)  # issue 11: None = unlimited
+    invite_uses = IntegerField(default=0)  # bindings through the current code
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
 
@@ -322,7 +359,7 @@ class Unit(BaseModel):
     domain = CharField(max_length=32, default="")
     org_level = CharField(max_length=32, default="")
     contact_name = CharField(max_length=64, default="")
-    contact_phone = CharField(max_length=32, default="")
+    contact_phone = SealedPhoneField(default="")
     phone_verified = BooleanField(default=False)
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
@@ -734,7 +771,7 @@ class Objection(BaseModel):
     entry = ForeignKeyField(Entry, null=True, on_delete="SET NULL")
     filer_kind = CharField(max_length=16)  # person | unit | anonymous
     name = CharField(max_length=100, default="")
-    phone = CharField(max_length=32, default="")
+    phone = SealedPhoneField(default="")
     unit_name = CharField(max_length=200, default="")
     content = TextField()
     received_via = CharField(max_length=8)  # h5 | phone | letter | visit
@@ -780,7 +817,7 @@ class Attendee(BaseModel):
     session = ForeignKeyField(ExchangeSession, backref="attendees", on_delete="CASCADE")
     unit = ForeignKeyField(Unit, backref="attendees", on_delete="CASCADE")
     name = CharField(max_length=64)
-    phone = CharField(max_length=32, default="")
+    phone = SealedPhoneField(default="")
     position = CharField(max_length=64, default="")  # 职务
     status = CharField(max_length=16, default="registered")  # registered | waiting | cancelled
     ticket_code = CharField(max_length=32, unique=True)

@@ -4,6 +4,7 @@ Every entry point calls `bootstrap()`: the web app factory, the RQ worker, the p
 scheduler and the CLI. Nothing here imports Flask.
 """
 
+import sealing as crypto
 from config import Settings, install, load_settings
 from logs import configure_logging
 from models import init_db
@@ -20,6 +21,7 @@ def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | No
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     init_db(settings.database_url, settings.db_pool_size)
     init_storage(settings.storage_dir, settings.s3)
+    crypto.configure(settings.phone_keys)
     sentinel = None
     if settings.redis_sentinels:
         sentinel = (

@@ -7,6 +7,8 @@ codes are for programs and never change; messages are for the people using WeCha
 import logging
 
 from flask import Blueprint, jsonify
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from campaign.problems import Invalid, Refused
@@ -72,6 +74,25 @@ def _http_error(error: HTTPException):
     methods = getattr(error, "valid_methods", None)
     headers = {"Allow": ", ".join(methods)} if methods else None
     return error_response(error.code or 500, code, message, headers=headers)
+
+
+# Redis (queues, sessions' rate limits, buffers) being unreachable is an outage, not a bug:
+# the client may retry, and nothing was half-saved (issue 11).
+SERVICE_UNAVAILABLE = ("service_unavailable", "服务暂时繁忙，请稍后再试")
+RETRY_AFTER_SECONDS = 30
+
+
+def service_unavailable() -> ApiError:
+    code, message = SERVICE_UNAVAILABLE
+    return ApiError(503, code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+@bp.app_errorhandler(RedisConnectionError)
+@bp.app_errorhandler(RedisTimeoutError)
+def _redis_down(error: Exception):
+    log.warning("Redis unavailable: %s", error)
+    unavailable = service_unavailable()
+    return error_response(503, unavailable.code, unavailable.message, headers=unavailable.headers)
 
 
 @bp.app_errorhandler(Exception)

@@ -5,6 +5,8 @@ from functools import wraps
 from flask import g, request
 
 from api.errors import ApiError
+from campaign.accounts import covers
+from campaign.definition import current_campaign
 from campaign.sessions import account_for_token, user_for_token
 
 
@@ -52,6 +54,9 @@ def role_required(*roles: str):
             account = current_account()
             if account.role not in roles and account.role != "admin":
                 raise ApiError(403, "forbidden", "没有权限进行此操作")
+            campaign = current_campaign()
+            if campaign is not None and not covers(account, campaign):
+                raise ApiError(403, "wrong_campaign", "该账号不属于当前征集活动")
             return view(*args, **kwargs)
 
         return wrapped

@@ -2,10 +2,13 @@
 
 import re
 
+from peewee import IntegrityError
+
 from campaign.audit import record
 from campaign.definition import options
+from campaign.names import clean_name
 from campaign.problems import Invalid, problem
-from models import Campaign, Unit, WechatUser, db, utcnow
+from models import Campaign, Unit, WechatUser, db, utcnow, write_transaction
 
 FIELDS = ("name", "region", "domain", "org_level", "contact_name", "contact_phone")
 MAX_LENGTH = {"name": 100, "contact_name": 30}
@@ -26,10 +29,10 @@ def check_unit(campaign: Campaign, data: dict) -> tuple[dict, list[dict]]:
     problems = []
     for name in FIELDS:
         value = values[name]
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not clean_name(value):
             problems.append(problem(name, "required"))
             continue
-        values[name] = value.strip()
+        values[name] = clean_name(value)
         if len(values[name]) > MAX_LENGTH.get(name, 100):
             problems.append(problem(name, "too_long", max=MAX_LENGTH.get(name, 100)))
     choices = {
@@ -53,11 +56,18 @@ def save_unit(campaign: Campaign, user: WechatUser, unit: Unit | None, data: dic
     values, problems = check_unit(campaign, data)
     if problems:
         raise Invalid(problems)
-    with db.atomic():
-        if unit is None:
-            unit = Unit.create(campaign=campaign, owner=user, **values)
-            record(f"user:{user.id}", "unit.create", unit, None, values, campaign.id)
-            return unit
+    if unit is None:
+        try:
+            with db.atomic():
+                unit = Unit.create(campaign=campaign, owner=user, **values)
+                record(f"user:{user.id}", "unit.create", unit, None, values, campaign.id)
+                return unit
+        except IntegrityError:  # a concurrent first PUT created it: this one updates it
+            pass
+    with write_transaction():
+        unit = (
+            Unit.get((Unit.campaign == campaign) & (Unit.owner == user)) if unit is None else unit
+        )
         before = {name: getattr(unit, name) for name in FIELDS}
         Unit.update(**values, updated_at=utcnow()).where(Unit.id == unit.id).execute()
         record(f"user:{user.id}", "unit.update", unit, before, values, campaign.id)

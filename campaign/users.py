@@ -2,12 +2,17 @@
 
 from peewee import IntegrityError
 
+from campaign.names import clean_name
 from models import WechatUser, db, utcnow
 
 
 def upsert_user(app: str, openid: str, **fields) -> WechatUser:
     """The user of `app` with `openid`, created if new; non-empty `fields` are updated."""
     values = {key: value for key, value in fields.items() if value not in (None, "")}
+    if isinstance(values.get("nickname"), str):  # shown to organizers: no invisible tricks
+        values["nickname"] = clean_name(values["nickname"])[:100] or None
+        if values["nickname"] is None:
+            del values["nickname"]
     where = (WechatUser.app == app) & (WechatUser.openid == openid)
     user = WechatUser.get_or_none(where)
     if user is None:

@@ -39,7 +39,11 @@ def start_redis(port: int, data_dir: Path, appendonly: bool = True) -> subproces
         "--maxmemory-policy", "noeviction",
         "--logfile", str(data_dir / "redis.log"),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops
+    # Redis last, after the processes that use it (issue 11).
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0
+    )
     client = Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ from flask import Blueprint
 from api.errors import ApiError
 from api.unit.attachments import attachment_file
 from campaign.entries.evidence import BY_MIME
-from campaign.entries.media_links import attachment_id_for
+from campaign.entries.media_links import storage_key_for
 from config import current_settings
 from models import Attachment
 
@@ -18,8 +18,8 @@ bp = Blueprint("media", __name__)
 
 @bp.get("/media/<token>")
 def media(token: str):
-    attachment_id = attachment_id_for(current_settings().secret_key, token)
-    attachment = Attachment.get_or_none(Attachment.id == attachment_id) if attachment_id else None
+    key = storage_key_for(current_settings().secret_key, token)
+    attachment = Attachment.get_or_none(Attachment.storage_key == key) if key else None
     file_type = BY_MIME.get(attachment.mime) if attachment else None
     if (
         attachment is None

@@ -41,6 +41,7 @@ def enqueue_media_checks(entry_id: int) -> None:
     get_queue("default").enqueue(
         check_entry_media,
         entry_id,
+        job_id=f"check-media-{entry_id}",  # the sweeper (tasks.reconcile) looks for it
         job_timeout=300,
         retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
     )
@@ -60,7 +61,8 @@ def check_entry_media(entry_id: int) -> int:
         if openid is None:
             Attachment.update(check_status="manual").where(Attachment.id == attachment.id).execute()
             continue
-        url = f"{settings.media_base_url}/media/{media_token(settings.secret_key, attachment.id)}"
+        token = media_token(settings.secret_key, attachment.storage_key)
+        url = f"{settings.media_base_url}/media/{token}"
         trace_id = calls.media_check_async(wxa_client(), openid, url)
         Attachment.update(
             check_status="checking", trace_id=trace_id, check_started_at=utcnow()
@@ -117,7 +119,9 @@ def mark_check_failed(job, connection, exc_type, exc_value, traceback) -> None:
 
 
 def enqueue_duplicate_search(entry_id: int) -> None:
-    get_queue("default").enqueue(find_duplicates_of, entry_id, job_timeout=300)
+    get_queue("default").enqueue(
+        find_duplicates_of, entry_id, job_id=f"duplicates-{entry_id}", job_timeout=300
+    )
 
 
 @db.connection_context()

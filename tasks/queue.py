@@ -10,6 +10,11 @@ from rq import Queue
 
 QUEUE_NAMES = ("default", "notices")
 
+# Outcomes live in the database; RQ's copies are only for looking at. Bounded, so a
+# `noeviction` Redis never fills up with finished or failed jobs (issue 11).
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
+
 _connection: Redis | None = None
 
 
@@ -40,8 +45,26 @@ def redis_connection() -> Redis:
     return _connection
 
 
+class BoundedQueue(Queue):
+    """A queue whose every job (enqueue, enqueue_at, enqueue_in) has a result and a failure
+    TTL: a caller may choose its own, nobody gets RQ's unbounded failure default."""
+
+    def create_job(self, *args, **kwargs):
+        if kwargs.get("result_ttl") is None:
+            kwargs["result_ttl"] = RESULT_TTL
+        if kwargs.get("failure_ttl") is None:
+            kwargs["failure_ttl"] = FAILURE_TTL
+        return super().create_job(*args, **kwargs)
+
+
+def require_queue() -> None:
+    """Raise redis' ConnectionError (answered 503) unless Redis answers now: call it before
+    a write whose follow-up work must be enqueued, so an outage refuses instead of half-doing."""
+    redis_connection().ping()
+
+
 def get_queue(name: str = "default") -> Queue:
-    """One of `QUEUE_NAMES`, on the shared connection."""
+    """One of `QUEUE_NAMES`, on the shared connection, with bounded job TTLs."""
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}")
-    return Queue(name, connection=redis_connection())
+    return BoundedQueue(name, connection=redis_connection())

@@ -11,7 +11,9 @@ from tasks import (
     maintenance,
     notices,
     qrcodes,
+    reconcile,
     reminders,
+    retention,
     touches,
     wechat_events,
 )
@@ -27,4 +29,6 @@ PERIODIC = (
     (qrcodes.purge_old_kits, "default", 86400),
     (notices.sweep_outbox, "default", 30),
     (reminders.create_due_reminders, "default", 300),
+    (reconcile.requeue_lost_checks, "default", 60),
+    (retention.apply_retention, "default", 86400),
 )

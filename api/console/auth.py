@@ -4,10 +4,12 @@ from flask import Blueprint, jsonify
 
 from api.errors import ApiError
 from api.payload import json_object, required_string
+from api.ratelimits import rate_limited
 from api.security import bearer_token, current_account
-from campaign.accounts import SignInRefused, authenticate
+from campaign.accounts import LOCK_FOR, MAX_FAILURES, SignInRefused, authenticate
 from campaign.clock import iso_local
 from campaign.sessions import issue_token, revoke_token
+from tasks import limits
 
 bp = Blueprint("console_auth_api", __name__, url_prefix="/api/v1/console")
 
@@ -19,15 +21,24 @@ REFUSALS = {
 
 
 @bp.post("/login")
+@rate_limited("login")
 def login():
     data = json_object()
     username = required_string(data, "username", max_length=64)
     password = required_string(data, "password", max_length=256)
+    # Counted before the password is checked, for any name, known or not (campaign.accounts).
+    name_key = limits.identity_key("console-login", username)
+    attempt = limits.hit(name_key, MAX_FAILURES, int(LOCK_FOR.total_seconds()))
+    if not attempt.allowed:
+        status, message = REFUSALS["account_locked"]
+        headers = {"Retry-After": str(attempt.retry_after)}
+        raise ApiError(status, "account_locked", message, headers=headers)
     try:
-        account = authenticate(username, password)
+        account = authenticate(username, password, attempt.count)
     except SignInRefused as refused:
         status, message = REFUSALS[refused.code]
         raise ApiError(status, refused.code, message) from None
+    limits.reset(name_key)
     token, expires_at = issue_token(account)
     return jsonify(
         token=token, expires_at=iso_local(expires_at, "UTC"), account=account_payload(account)
@@ -53,4 +64,5 @@ def account_payload(account) -> dict:
         "display_name": account.display_name,
         "role": account.role,
         "campaign": account.campaign_id,
+        "all_campaigns": account.all_campaigns,
     }

@@ -24,6 +24,10 @@ def bind():
     code = required_string(json_object(), "invite_code", max_length=32)
     try:
         department = rules.bind(current_user(), code)
+    except rules.InviteSpent:
+        raise ApiError(
+            410, "invite_expired", "邀请码已过期或已用完，请联系组织者获取新的邀请码"
+        ) from None
     except rules.BindingRefused:
         raise ApiError(404, "invalid_invite_code", "邀请码无效或已停用") from None
     return jsonify(department_payload(department))

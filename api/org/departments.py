@@ -10,6 +10,7 @@ from peewee import fn
 from api.access import campaign_row, open_campaign
 from api.files import document
 from api.org.channels import channel_payload
+from api.org.department_access import invite_options
 from api.payload import boolean_field, json_object, required_problem
 from api.security import console_actor, role_required
 from campaign.channels import assets as codes
@@ -98,7 +99,9 @@ def update_department(department_id: int):
 @bp.post("/departments/<int:department_id>/invite")
 @role_required("organizer")
 def rotate_invite(department_id: int):
-    department = admin.rotate_invite(_department(department_id), console_actor())
+    """A new code; an optional JSON body may revoke members, set an expiry and a use limit."""
+    options = invite_options(json_object()) if request.content_length else {}
+    department = admin.rotate_invite(_department(department_id), console_actor(), **options)
     return jsonify(department_detail(department))
 
 
@@ -143,6 +146,10 @@ def department_payload(department: Department) -> dict:
         "contact_phone": department.contact_phone,
         "invite_code": department.invite_code,
         "invite_url": codes.invite_url(base_url, department.invite_code),
+        "invite_expires_at": department.invite_expires_at
+        and iso_local(department.invite_expires_at, department.campaign.timezone),
+        "invite_max_uses": department.invite_max_uses,
+        "invite_uses": department.invite_uses,
         "active": department.active,
     }
 

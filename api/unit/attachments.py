@@ -13,6 +13,7 @@ from api.access import owned_entry
 from api.errors import ApiError
 from api.files import stored_file
 from api.payload import json_object
+from api.ratelimits import rate_limited
 from api.security import current_user, login_required
 from campaign.clock import iso_local
 from campaign.entries import evidence
@@ -30,6 +31,7 @@ MAX_TITLE = 200
 
 @bp.post("/entries/<int:entry_id>/attachments")
 @login_required
+@rate_limited("upload", per="user")
 def upload(entry_id: int):
     """A file (multipart `file` + `kind` [+ `title`]) or a link (`kind` + `link` [+ `title`])."""
     settings = current_settings()

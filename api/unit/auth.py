@@ -5,6 +5,7 @@ from requests import RequestException
 from wechatpy.exceptions import WeChatClientException
 
 from api.payload import json_object, required_string
+from api.ratelimits import enforce, rate_limited
 from api.security import bearer_token, current_user, login_required
 from api.wechat_errors import wechat_error
 from campaign.clock import iso_local
@@ -13,6 +14,7 @@ from campaign.pii import mask_phone
 from campaign.sessions import issue_token, revoke_token
 from campaign.users import upsert_user
 from models import WechatUser
+from tasks import limits
 from wechat import calls
 from wechat.client import wxa_client
 
@@ -20,10 +22,12 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/auth/wxa-login")
+@rate_limited("login")
 def wxa_login():
     """Exchange a `wx.login()` code for our own bearer token; session_key stays here."""
     code = required_string(json_object(), "code", max_length=128)
     answer = _ask_wechat(calls.code_to_session, wxa_client(), code)
+    enforce("login", limits.identity_key("wxa-login", answer["openid"]))  # per identity too
     user = upsert_user("wxa", answer["openid"], session_key=answer.get("session_key"))
     link_unionid(user, answer.get("unionid"), f"user:{user.id}")  # one person across apps
     token, expires_at = issue_token(user)

@@ -10,15 +10,18 @@ from campaign.clock import iso_local
 from campaign.entries import operations as rules
 from campaign.entries import search, status
 from campaign.notices import status_messages as status_notices
-from campaign.problems import is_row_id
+from campaign.problems import Invalid, is_row_id
 from campaign.publication.consent import consent_value
 from campaign.users import same_person
 from models import Entry
-from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
+from tasks.queue import require_queue
+from tasks.reconcile import enqueue_submit_checks, requeue_text_check
 
 bp = Blueprint("entries_api", __name__, url_prefix="/api/v1")
 
 MAX_TEXT = 50_000  # far above any limit: a guard against abuse, not a rule of the campaign
+MAX_THEMES = 10  # the plan offers fewer; a bound on what a client may send (issue 11)
+MAX_THEME_LENGTH = 32
 
 
 @bp.get("/entries")
@@ -65,7 +68,7 @@ def update_entry(entry_id: int):
     fields = draft_fields(data)
     entry = rules.save_draft(entry, fields, f"user:{current_user().id}", _late_code(data))
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
-        enqueue_content_check(entry.id)  # changed text after submit: check it again
+        requeue_text_check(entry.id)  # changed text after submit: check it again
     return jsonify(entry_payload(entry))
 
 
@@ -81,6 +84,7 @@ def delete_entry(entry_id: int):
 def submit_entry(entry_id: int):
     entry = owned_entry(entry_id)
     data = request.get_json(silent=True) or {}
+    require_queue()  # Redis down: 503 before anything is saved (issue 11)
     try:
         entry = rules.submit(
             entry,
@@ -90,9 +94,7 @@ def submit_entry(entry_id: int):
         )
     except status.IllegalTransition as illegal:
         raise ApiError(409, "already_submitted", "该案例已提交") from illegal
-    enqueue_content_check(entry.id)
-    enqueue_media_checks(entry.id)
-    enqueue_duplicate_search(entry.id)
+    enqueue_submit_checks(entry.id)  # Redis lost since: tasks.reconcile enqueues them later
     return jsonify(entry_payload(entry))
 
 
@@ -122,6 +124,12 @@ def draft_fields(data: dict) -> dict:
             problems.append({"field": name, "code": "invalid_type", "message": "格式不正确"})
         elif name != "themes" and len(value) > MAX_TEXT:
             problems.append({"field": name, "code": "too_long", "message": "内容过长"})
+        elif name == "themes" and (
+            len(value) > MAX_THEMES or any(len(v) > MAX_THEME_LENGTH for v in value)
+        ):
+            problems.append(
+                {"field": name, "code": "too_many", "max": MAX_THEMES, "message": "主题过多"}
+            )
         else:
             fields[name] = value
     if problems:
@@ -172,10 +180,13 @@ def list_filters(names: tuple) -> tuple[dict, str]:
     """The list filters `names` present in the query string (typed), and the search text."""
     filters = {}
     for name in names:
-        kind = int if name in search.INTEGER_FILTERS else str
-        value = request.args.get(name, type=kind)
-        if kind is int and value is not None and not is_row_id(value):
-            value = 0  # no row has it: an empty list, never a database overflow
+        value = request.args.get(name, "")
+        if name in search.INTEGER_FILTERS and value:
+            # an id no row can have (text, 0, 10**30): said plainly, never a database overflow
+            if not (value.isdigit() and len(value) < 12 and is_row_id(int(value))):
+                problem = {"field": name, "code": "invalid_id", "message": "编号无效"}
+                raise Invalid([problem], "筛选条件无效")
+            value = int(value)
         if value not in (None, ""):
             filters[name] = value
     return filters, search.clean_query(request.args.get("q"))

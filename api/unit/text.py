@@ -4,12 +4,14 @@ from flask import Blueprint, jsonify
 
 from api.errors import ApiError
 from api.payload import json_object
+from api.ratelimits import rate_limited
 from campaign.entries.wordcount import count_zi
 
 bp = Blueprint("text_api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/text/count")
+@rate_limited("text_count")
 def count_text():
     text = json_object().get("text")
     if not isinstance(text, str):

@@ -16,10 +16,20 @@ from campaign.attribution import ONLINE_ROUTE
 from campaign.audit import record
 from campaign.channels.codes import CODE_ALPHABET, new_code
 from campaign.definition import options
+from campaign.names import clean_name
 from campaign.problems import Refused, is_row_id
 from campaign.problems import problem as base_problem
 from campaign.units import LANDLINE, MOBILE, normalize_phone
-from models import Attribution, Campaign, Channel, Department, Touch, db
+from models import (
+    Attribution,
+    Campaign,
+    Channel,
+    Department,
+    DepartmentMember,
+    Touch,
+    WechatUser,
+    db,
+)
 
 INVITE_LENGTH = 12
 FIELDS = ("name", "route", "region", "contact_name", "contact_phone")
@@ -63,7 +73,7 @@ def check_fields(campaign: Campaign, data: dict, partial: bool = False) -> tuple
         if not isinstance(value, str):
             problems.append(problem(name, "invalid_type"))
             continue
-        values[name] = " ".join(value.split())
+        values[name] = clean_name(value)
         if name in ("name", "route") and not values[name]:
             problems.append(problem(name, "required"))
         elif len(values[name]) > MAX_LENGTH.get(name, 64):
@@ -141,6 +151,8 @@ def create_department(
 
 def update_department(department: Department, values: dict, actor: str) -> Department:
     """Change the given fields (`parent_id`, `active` included); refuse a locked route change."""
+    if not values:
+        return department  # an empty PATCH changes nothing (and writes no audit row)
     before = _state(department)
     with db.atomic():
         if "route" in values and values["route"] != department.route:
@@ -161,14 +173,56 @@ def route_in_use(department: Department) -> bool:
     return attributed or Touch.select().where(Touch.channel.in_(channels)).exists()
 
 
-def rotate_invite(department: Department, actor: str) -> Department:
-    """A new invite code (the old one stops working); bound users stay bound."""
+def rotate_invite(
+    department: Department,
+    actor: str,
+    revoke_members: bool = False,
+    expires_at=None,
+    max_uses: int | None = None,
+) -> Department:
+    """A new invite code (the old one stops working), with an optional expiry and use
+    limit; bound users stay bound unless `revoke_members` removes them all (a leaked code)."""
     with db.atomic():
         code = new_invite_code()
-        Department.update(invite_code=code).where(Department.id == department.id).execute()
-        record(actor, "department.invite_rotated", department, None, None)
-    department.invite_code = code
-    return department
+        Department.update(
+            invite_code=code, invite_expires_at=expires_at, invite_max_uses=max_uses, invite_uses=0
+        ).where(Department.id == department.id).execute()
+        revoked = []
+        if revoke_members:
+            revoked = [m.user_id for m in DepartmentMember.select().where(
+                DepartmentMember.department == department
+            )]  # fmt: skip
+            DepartmentMember.delete().where(DepartmentMember.department == department).execute()
+        after = {
+            "expires_at": str(expires_at) if expires_at else None,
+            "max_uses": max_uses,
+            "revoked_members": revoked,
+        }
+        record(actor, "department.invite_rotated", department, None, after)
+    return Department.get_by_id(department.id)
+
+
+def members(department: Department) -> list[DepartmentMember]:
+    """Who may act for the department, oldest binding first."""
+    return list(
+        DepartmentMember.select(DepartmentMember, WechatUser)
+        .join(WechatUser)
+        .where(DepartmentMember.department == department)
+        .order_by(DepartmentMember.bound_at, DepartmentMember.id)
+    )
+
+
+def remove_member(department: Department, user_id: int, actor: str) -> bool:
+    """Take one user's department access away (audited); False if they were no member."""
+    with db.atomic():
+        removed = (
+            DepartmentMember.delete()
+            .where((DepartmentMember.department == department) & (DepartmentMember.user == user_id))
+            .execute()
+        )
+        if removed:
+            record(actor, "department.member_removed", department, {"user": user_id}, None)
+    return bool(removed)
 
 
 def create_channel(
@@ -184,6 +238,8 @@ def create_channel(
 
 def update_channel(channel: Channel, values: dict, actor: str) -> Channel:
     """Rename (`label`) or switch on/off (`active`) a channel."""
+    if not values:
+        return channel  # an empty PATCH changes nothing (and writes no audit row)
     before = _channel_state(channel)
     with db.atomic():
         Channel.update(**values).where(Channel.id == channel.id).execute()

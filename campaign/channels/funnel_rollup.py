@@ -12,7 +12,7 @@ the earlier first time (an upsert with LEAST), so touches may arrive out of orde
 
 from peewee import EXCLUDED, JOIN, Case, PostgresqlDatabase, Value, fn
 
-from models import Channel, FunnelVisitor, Touch, db
+from models import Channel, FunnelVisitor, Touch, db, write_transaction
 
 BATCH = 20_000
 ROLLER_LOCK = 7_301_001  # pg_advisory_xact_lock key: one roller at a time
@@ -31,7 +31,7 @@ def roll_up(batch: int = BATCH) -> int:
     if not pending_exists():  # a cheap read first: no lock when there is nothing to do
         return 0
     postgres = isinstance(db.obj, PostgresqlDatabase)
-    with db.atomic() if postgres else db.atomic("IMMEDIATE"):
+    with write_transaction():
         if postgres:  # one roller at a time; SQLite's IMMEDIATE lock already is one
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
         ids = [

@@ -11,7 +11,7 @@ from campaign.audit import record
 from campaign.channels import endorsements
 from campaign.entries import status
 from campaign.users import same_person
-from models import Department, DepartmentMember, Entry, WechatUser, db
+from models import Department, DepartmentMember, Entry, WechatUser, db, utcnow
 
 VISIBLE_CHECKS = ("pass", "review", "cleared")
 
@@ -20,18 +20,49 @@ class BindingRefused(Exception):
     """The invite code is unknown or the department is inactive."""
 
 
+class InviteSpent(BindingRefused):
+    """The invite code exists but has expired or been used up (issue 11)."""
+
+
 def bind(user: WechatUser, invite_code: str) -> Department:
-    """Make `user` a member of the department whose invite code this is (idempotent)."""
+    """Make `user` a member of the department whose invite code this is (idempotent).
+
+    A new member spends one use of the code; the use is taken by one conditional UPDATE,
+    so parallel bindings cannot exceed the code's limit, nor bind after its expiry."""
     department = Department.get_or_none((Department.invite_code == invite_code) & Department.active)
     if department is None:
         raise BindingRefused(invite_code)
+    member = DepartmentMember.select().where(
+        (DepartmentMember.department == department) & (DepartmentMember.user == user)
+    )
+    if member.exists():
+        return department
     try:
         with db.atomic():
+            if not _spend_invite(department):
+                raise InviteSpent(invite_code)
             DepartmentMember.create(department=department, user=user)
             record(f"user:{user.id}", "department.bind", department, None, {"user": user.id})
     except IntegrityError:
-        pass  # already a member
+        pass  # a parallel request bound this user (its use was rolled back with this one)
     return department
+
+
+def _spend_invite(department: Department) -> bool:
+    now = utcnow()
+    return bool(
+        Department.update(invite_uses=Department.invite_uses + 1)
+        .where(
+            (Department.id == department.id)
+            & (Department.invite_code == department.invite_code)
+            & (Department.invite_expires_at.is_null() | (Department.invite_expires_at > now))
+            & (
+                Department.invite_max_uses.is_null()
+                | (Department.invite_uses < Department.invite_max_uses)
+            )
+        )
+        .execute()
+    )
 
 
 def departments_of(user: WechatUser) -> list[Department]:

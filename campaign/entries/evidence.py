@@ -38,7 +38,13 @@ DEFAULT_LIMITS = {
     "press": {"max_count": 10, "max_mb": 20},
 }
 MB = 1024 * 1024
-MAX_PIXELS = 64_000_000  # above any phone camera in use (50 Mpx); a pixel bomb is far beyond
+# Decided from the header, before a pixel is decoded (issue 11). A PNG or WebP of flat colour
+# compresses a thousandfold, so its cap is what the service keeps anyway (4096²: screenshots,
+# graphics); JPEG photos may come from a 50 Mpx phone camera. Decoded bytes (pixels × bands ×
+# bytes per band) are capped too, so a CMYK or 16-bit file cannot exceed the budget.
+MAX_PIXELS = {"JPEG": 50_000_000, "PNG": 16_777_216, "WEBP": 16_777_216}
+MAX_DECODED_BYTES = 200 * 1024 * 1024
+BYTES_PER_BAND = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 MAX_EDGE = 4096  # stored images are downscaled to this long edge
 MAX_NAME = 200
 MAX_LINK = 1024
@@ -91,7 +97,7 @@ MESSAGES = {
         "不支持该文件格式：图片请用 JPG、PNG 或 WebP，视频请用 MP4 或 MOV，文档请用 PDF"
     ),
     "type_mismatch": "文件内容是{detected}，与所选类别“{kind}”不符",
-    "image_too_large": "图片像素过大（不能超过 6400 万像素），请缩小后再上传",
+    "image_too_large": "图片像素过大（不能超过 {max_wan_pixels} 万像素），请缩小后再上传",
     "corrupt_file": "文件已损坏或不完整，请重新导出后上传",
     "bad_link": "链接无效，请填写以 http:// 或 https:// 开头的完整网址",
     "too_long": "内容过长",
@@ -269,8 +275,11 @@ def _check_pdf(stream: BinaryIO, size: int) -> None:
 # --- Images --------------------------------------------------------------------------------
 
 
-def open_image(stream: BinaryIO, image_format: str) -> Image.Image:
-    """Decode an image safely: one allowed parser, a pixel cap, bomb warnings as errors.
+def open_image(stream: BinaryIO, image_format: str, shrink_to: int | None = None) -> Image.Image:
+    """Decode an image safely: one allowed parser, pixel and decoded-size caps read from the
+    header, bomb warnings as errors. With `shrink_to` (the long edge the caller will keep), a
+    JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) still about that size: a
+    quarter of the memory for a 50 Mpx photo, a sixty-fourth for a thumbnail.
 
     Raises `image_too_large` or `corrupt_file`; never anything else.
     """
@@ -281,14 +290,15 @@ def open_image(stream: BinaryIO, image_format: str) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream, formats=[image_format])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise EvidenceRefused("image_too_large") from None
+        raise _too_large(image_format) from None
     except Exception:  # hostile bytes make parsers raise anything: OSError, SyntaxError, …
         raise EvidenceRefused("corrupt_file") from None
-    pixels = image.width * image.height
-    if pixels > MAX_PIXELS:  # checked on the header, before a single pixel is decoded
+    if not fits_budget(image, image_format):  # the header's word, before a pixel is decoded
         image.close()
-        raise EvidenceRefused("image_too_large")
+        raise _too_large(image_format)
     try:
+        if shrink_to and image_format == "JPEG":
+            image.draft(image.mode, _draft_size(image.size, shrink_to))
         image.load()
     except Exception:  # truncated or malformed data
         image.close()
@@ -296,34 +306,61 @@ def open_image(stream: BinaryIO, image_format: str) -> Image.Image:
     return image
 
 
+def _draft_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    """The size a JPEG may be decoded at to end near `edge` on its long side: 5 % under it,
+    so that an 8160×6120 photo decodes at half scale (4080 px) instead of full."""
+    scale = min(1.0, edge * 0.95 / max(size))
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
+
+
+def fits_budget(image: Image.Image, image_format: str) -> bool:
+    """Whether the header's size and mode stay under the caps of MAX_PIXELS and
+    MAX_DECODED_BYTES (nothing is decoded to answer)."""
+    pixels = image.width * image.height
+    decoded = pixels * len(image.getbands()) * BYTES_PER_BAND.get(image.mode, 1)
+    return pixels <= MAX_PIXELS.get(image_format, 0) and decoded <= MAX_DECODED_BYTES
+
+
+def _too_large(image_format: str) -> EvidenceRefused:
+    return EvidenceRefused(
+        "image_too_large", max_wan_pixels=MAX_PIXELS.get(image_format, 0) // 10_000
+    )
+
+
 def clean_image(stream: BinaryIO, file_type: FileType) -> Prepared:
-    """Re-encode an image upright, at most MAX_EDGE px, with no metadata but its colour profile."""
-    with open_image(stream, file_type.image_format) as image:
-        upright = _upright(image)
-    upright.info = {k: v for k, v in upright.info.items() if k in ("icc_profile", "transparency")}
-    out = tempfile.SpooledTemporaryFile(max_size=8 * MB)
+    """Re-encode an image upright, at most MAX_EDGE px, with no metadata but its colour profile.
+
+    Everything happens in place on the one decoded copy (turned, then shrunk), so the peak
+    memory is the decoded image plus its shrunk copy (tests/hostile/test_hostile_pixels.py).
+    """
     options = {"quality": 90} if file_type.image_format in ("JPEG", "WEBP") else {}
-    try:
-        upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
-        upright.save(out, format=file_type.image_format, **options)
-    except Exception:  # e.g. a mode JPEG cannot hold; the input was not a usable photo
-        out.close()
-        raise EvidenceRefused("corrupt_file") from None
+    with open_image(stream, file_type.image_format, shrink_to=MAX_EDGE) as image:
+        _upright(image)
+        keep = ("icc_profile", "transparency")
+        out = tempfile.SpooledTemporaryFile(max_size=8 * MB)
+        try:
+            image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+            image.info = {k: v for k, v in image.info.items() if k in keep}
+            image.save(out, format=file_type.image_format, **options)
+        except Exception:  # e.g. a mode JPEG cannot hold; the input was not a usable photo
+            out.close()
+            raise EvidenceRefused("corrupt_file") from None
+        width, height = image.size
     out.seek(0)
-    return Prepared(file_type, out, width=upright.width, height=upright.height)
+    return Prepared(file_type, out, width=width, height=height)
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """A copy turned as the camera meant it (EXIF orientation), since the EXIF is dropped."""
+def _upright(image: Image.Image) -> None:
+    """Turn the image as the camera meant it (EXIF orientation), since the EXIF is dropped."""
     try:
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except Exception:  # a broken EXIF block must not cost a good photo
-        return image.copy()
+        pass
 
 
 def render_thumbnail(stream: BinaryIO, image_format: str, edge: int) -> BinaryIO:
     """A JPEG of at most `edge` px on its long side, on white where the image is transparent."""
-    with open_image(stream, image_format) as image:
+    with open_image(stream, image_format, shrink_to=edge) as image:
         image.thumbnail((edge, edge), Image.Resampling.LANCZOS)
         if image.mode in ("RGBA", "LA", "P"):
             rgba = image.convert("RGBA")

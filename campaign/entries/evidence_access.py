@@ -25,13 +25,13 @@ class DecisionInvalid(Exception):
 
 
 def link_token(secret: str, attachment: Attachment) -> str:
-    return media_links.media_token(secret, attachment.id, salt=LINK_SALT)
+    return media_links.media_token(secret, attachment.storage_key, salt=LINK_SALT)
 
 
 def linked_attachment(secret: str, token: str) -> Attachment | None:
     """The attachment of a valid, unexpired link to a stored file, else None."""
-    found = media_links.attachment_id_for(secret, token, LINK_LIFETIME, salt=LINK_SALT)
-    attachment = Attachment.get_or_none(Attachment.id == found) if found else None
+    key = media_links.storage_key_for(secret, token, LINK_LIFETIME, salt=LINK_SALT)
+    attachment = Attachment.get_or_none(Attachment.storage_key == key) if key else None
     if attachment is None or not attachment.storage_key or attachment.mime not in BY_MIME:
         return None
     return attachment

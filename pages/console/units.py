@@ -3,7 +3,8 @@
 from flask import Blueprint, request
 from peewee import JOIN, fn
 
-from campaign.accounts import masked_phone, may_see_pii
+from campaign.accounts import may_see_pii
+from campaign.pii import mask_phone
 from models import Entry, Unit
 from pages.console.layout import account, campaign_or_404, page_for, paginate, render
 
@@ -35,4 +36,4 @@ def _phone_shown():
     """Whole numbers for accounts with the PII right, masked for everyone else."""
     if may_see_pii(account()):
         return lambda phone: phone or "—"
-    return lambda phone: masked_phone(phone) if phone else "—"
+    return lambda phone: mask_phone(phone) if phone else "—"

@@ -71,7 +71,7 @@ def world(client, open_window, tmp_path):
     mailin = MailIn.create(entry=winner)
     return {
         "tokens": tokens, "entry": entry, "attachment": attachment, "winner": winner,
-        "mailin": mailin,
+        "mailin": mailin, "department": dept_d, "member": users["dept_d"],
     }  # fmt: skip
 
 
@@ -133,6 +133,10 @@ POLICY = [
         {"decision": "pass", "reason": "ok"},
         ORGANIZER,
     ),
+    # --- department access (issue 11) ---
+    ("get", "/api/v1/org/departments/{department}/members", None, ORGANIZER),
+    ("delete", "/api/v1/org/departments/{department}/members/{member}", None, ORGANIZER),
+    ("post", "/api/v1/org/departments/{department}/invite", {"max_uses": 3}, ORGANIZER),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "dept_d", "dept_e", "organizer", "expert")
 
@@ -148,8 +152,8 @@ def call(client, token, method, path, body):
 
 @pytest.mark.parametrize("method, template, body, expected", POLICY, ids=lambda v: str(v)[:40])
 def test_policy(client, world, method, template, body, expected):
-    ids = {name: world[name].id for name in ("entry", "attachment", "winner", "mailin")}
-    path = template.format(**ids)
+    names = ("entry", "attachment", "winner", "mailin", "department", "member")
+    path = template.format(**{name: world[name].id for name in names})
     for role in ROLES:
         want = expected.get(role, NOT_FOUND)
         status = call(client, world["tokens"][role], method, path, body).status_code

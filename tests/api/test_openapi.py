@@ -1,5 +1,6 @@
 """The OpenAPI document is valid, matches the routes, and fuzzing it finds no server error."""
 
+import json
 import re
 
 import pytest
@@ -68,3 +69,54 @@ def test_fuzzing_finds_no_server_error(case, app, callers, wechat):
     for token in callers:
         response = case.call(app=app, headers={"Authorization": f"Bearer {token}"})
         case.validate_response(response, checks=(not_a_server_error,))
+
+
+# --- hostile shapes (issue 11) ------------------------------------------------------------
+
+
+def _leaves(value, change):
+    """`value` with `change` applied to every scalar leaf (keys of objects too, for strings)."""
+    if isinstance(value, dict):
+        return {_leaves(k, change): _leaves(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_leaves(v, change) for v in value]
+    return change(value)
+
+
+HOSTILE_SHAPES = {
+    "surrogate": lambda body: _leaves(body, lambda v: v + "\ud800" if isinstance(v, str) else v),
+    "overflow": lambda body: _leaves(
+        body, lambda v: 10**30 if isinstance(v, int) and not isinstance(v, bool) else v
+    ),
+    "depth": lambda body: {**body, "nested": _nest(64)} if isinstance(body, dict) else _nest(64),
+    "size": lambda body: {**body, "items": list(range(20_000))} if isinstance(body, dict) else body,
+}
+
+
+def _nest(levels: int):
+    value = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@schema.parametrize()
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_fuzzing_with_hostile_shapes_finds_no_server_error(case, app, callers, wechat):
+    """The generated bodies again, each with lone surrogates in every string, integers far
+    past any column, nesting past the reader's limit, or an oversized list."""
+    if case.body is None or not isinstance(case.body, (dict, list, str, int)):
+        return
+    client = app.test_client()
+    for name, shape in HOSTILE_SHAPES.items():
+        body = json.dumps(shape(case.body))  # ASCII escapes: the surrogate travels as \ud800
+        for token in callers:
+            response = client.open(
+                case.formatted_path,
+                method=case.method,
+                query_string=case.query,
+                data=body,
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code < 500, (name, case.method, case.formatted_path)

@@ -88,9 +88,11 @@ def test_risky_items_are_kept_from_the_department(world, judged):
 def test_forged_expired_and_foreign_tokens_open_nothing(judged, client, settings):
     _, photo, _, _ = judged
     forged = URLSafeTimedSerializer("not-the-secret", salt=evidence_access.LINK_SALT).dumps(
-        photo.id
+        photo.storage_key
     )
-    media_token = URLSafeTimedSerializer(settings.secret_key, salt="media-check").dumps(photo.id)
+    media_token = URLSafeTimedSerializer(settings.secret_key, salt="media-check-key").dumps(
+        photo.storage_key
+    )
     for token in (forged, media_token, "garbage"):
         response = open_link(client, f"/api/v1/evidence/{token}")
         assert response.status_code == 404
@@ -98,7 +100,7 @@ def test_forged_expired_and_foreign_tokens_open_nothing(judged, client, settings
     good = evidence_access.link_token(settings.secret_key, photo)
     assert evidence_access.linked_attachment(settings.secret_key, good).id == photo.id
     assert (
-        evidence_access.media_links.attachment_id_for(
+        evidence_access.media_links.storage_key_for(
             settings.secret_key, good, max_age=-1, salt=evidence_access.LINK_SALT
         )
         is None

@@ -375,7 +375,9 @@ def test_download_names_carry_the_real_extension(original, mime, expected):
 
 def test_every_code_has_a_chinese_message():
     for code in evidence.MESSAGES:
-        refused = EvidenceRefused(code, kind="photo", max_mb=1, max_count=1, detected="PDF 文档")
+        refused = EvidenceRefused(
+            code, kind="photo", max_mb=1, max_count=1, detected="PDF 文档", max_wan_pixels=1
+        )
         assert refused.message and not refused.message.isascii(), code
 
 

@@ -13,6 +13,7 @@ PRODUCTION = {
     "WECHAT_MP_SECRET": "s",
     "WECHAT_WXA_APPID": "wxfedcba0987654321",
     "WECHAT_WXA_SECRET": "s",
+    "PHONE_KEY": "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
@@ -38,7 +39,7 @@ def test_production_refuses_a_default_or_weak_secret(secret):
         load_settings({**PRODUCTION, "SECRET_KEY": secret})
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "PHONE_KEY"])
 def test_production_refuses_embedded_defaults(missing):
     environ = {k: v for k, v in PRODUCTION.items() if k != missing}
     with pytest.raises(ConfigError, match=missing):

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "config": 0,
     "logs": 0,
+    "sealing": 0,
     "models": 1,
     "storage": 1,
     "campaign": 2,
@@ -23,6 +24,8 @@ LAYERS = {
     "pages": 4,
     "runtime": 5,
     "commands": 5,
+    "privacy_commands": 5,
+    "backups": 5,
     "cli": 6,
     "app": 6,
     "devstack": 7,
@@ -32,6 +35,7 @@ FORBIDDEN = {
     "drawing": {"flask", "rq", "wechatpy", "redis"},
     "models": {"flask", "rq", "wechatpy", "redis"},
     "config": {"flask", "rq", "wechatpy", "redis", "peewee"},
+    "sealing": {"flask", "rq", "wechatpy", "redis", "peewee"},
 }
 
 
