@@ -154,16 +154,23 @@ def winner(campaign: Campaign, mailin_id: int) -> Winner | None:
 def find_by_code(campaign: Campaign, code: str) -> MailIn | None:
     """The mail-in whose cover token or short code this is (spaces, dashes, case ignored for
     short codes), among the campaign's winners."""
-    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+    match = code_condition(code)
+    if match is None:
         return None
-    typed = re.sub(r"[\s-]", "", code).upper()
-    match = MailIn.short_code == typed if SHORT_CODE.match(typed) else MailIn.token == code.strip()
     return (
         MailIn.select()
         .join(Entry)
         .where(match & (Entry.campaign == campaign) & (Entry.status == entry_status.AWARDED))
         .first()
     )
+
+
+def code_condition(code: str):
+    """Which mail-in a scanned token or a typed short code names, as a WHERE condition."""
+    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+        return None
+    typed = re.sub(r"[\s-]", "", code).upper()
+    return MailIn.short_code == typed if SHORT_CODE.match(typed) else MailIn.token == code.strip()
 
 
 def mark_received(mailin_id: int, actor: str) -> tuple[MailIn, bool]:
@@ -314,3 +321,28 @@ def payload(found: Winner, timezone: str) -> dict:
         "received_at": iso_local(mailin.received_at, timezone),
         "completed_at": iso_local(mailin.completed_at, timezone),
     }
+
+
+def cover_target(code: str):
+    """The scan engine's resolver for `mailin` codes: the cover sheet's opaque token (its QR)
+    or the printed short code, typed; the package's entry and unit are what the mailroom sees."""
+    from campaign.redeem.engine import Target
+
+    match = code_condition(code)
+    row = match and (
+        MailIn.select(MailIn.id, Entry.campaign, Entry.title, MailIn.short_code)
+        .join(Entry)
+        .where(match)
+        .tuples()
+        .first()
+    )
+    if row is None:
+        return None
+    mailin_id, campaign_id, title, short_code = row
+    label = {"title": title, "short_code": short_code}
+    return Target("mailin", mailin_id, campaign_id, label)
+
+
+def received_by_scan(target, redemption) -> None:
+    """A package's first scan marks it received (inside the redemption's transaction)."""
+    mark_received(target.object_id, redemption.by)

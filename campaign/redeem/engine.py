@@ -68,14 +68,13 @@ class Answer:
 
 def _kinds() -> dict[str, Kind]:
     """The registry, as a literal table (no import side effects)."""
+    from campaign.mailin import rules as mailin
     from campaign.redeem import exchange
 
-    kinds = {"ticket": Kind(exchange.ticket_target)}  # checked in = its first redemption
-    # MAILIN_HOOK: the mailroom's cover sheets join here once `campaign.mailin` exists, e.g.
-    #   kinds["mailin"] = Kind(mailin.cover_target,
-    #                          lambda target, row: mailin.mark_received(target.object_id, row.by))
-    # where `cover_target(token)` returns a Target(kind="mailin", …) for an opaque cover token.
-    return kinds
+    return {
+        "ticket": Kind(exchange.ticket_target),  # checked in = its first redemption
+        "mailin": Kind(mailin.cover_target, mailin.received_by_scan),  # the package arrived
+    }
 
 
 def normalize(code: str) -> str:
