@@ -26,23 +26,31 @@ def login():
     data = json_object()
     username = required_string(data, "username", max_length=64)
     password = required_string(data, "password", max_length=256)
-    # Counted before the password is checked, for any name, known or not (campaign.accounts).
-    name_key = limits.identity_key("console-login", username)
-    attempt = limits.hit(name_key, MAX_FAILURES, int(LOCK_FOR.total_seconds()))
-    if not attempt.allowed:
-        status, message = REFUSALS["account_locked"]
-        headers = {"Retry-After": str(attempt.retry_after)}
-        raise ApiError(status, "account_locked", message, headers=headers)
     try:
-        account = authenticate(username, password, attempt.count)
+        account = sign_in(username, password)
     except SignInRefused as refused:
         status, message = REFUSALS[refused.code]
-        raise ApiError(status, refused.code, message) from None
-    limits.reset(name_key)
+        retry = getattr(refused, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        raise ApiError(status, refused.code, message, headers=headers) from None
     token, expires_at = issue_token(account)
     return jsonify(
         token=token, expires_at=iso_local(expires_at, "UTC"), account=account_payload(account)
     )
+
+
+def sign_in(username: str, password: str):
+    """The account, or SignInRefused. The attempt is counted per name before the password is
+    checked, for any name, known or not (campaign.accounts), by the API and the console."""
+    name_key = limits.identity_key("console-login", username)
+    attempt = limits.hit(name_key, MAX_FAILURES, int(LOCK_FOR.total_seconds()))
+    if not attempt.allowed:
+        refused = SignInRefused("account_locked")
+        refused.retry_after = attempt.retry_after
+        raise refused
+    account = authenticate(username, password, attempt.count)
+    limits.reset(name_key)
+    return account
 
 
 @bp.post("/logout")

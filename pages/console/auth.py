@@ -5,10 +5,10 @@ import requests
 from flask import Blueprint, Response, make_response, redirect, request, url_for
 from wechatpy.exceptions import WeChatClientException
 
-from api.console.auth import REFUSALS
+from api.console.auth import REFUSALS, sign_in
 from api.errors import ApiError
 from campaign import console_login
-from campaign.accounts import SignInRefused, authenticate
+from campaign.accounts import SignInRefused
 from drawing.qrdraw import link_png
 from pages import websession
 from pages.console.layout import render, role_of
@@ -48,7 +48,7 @@ def login_post():
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:256]
     try:
-        account = authenticate(username, password)
+        account = sign_in(username, password)
     except SignInRefused as refused:
         status, message = REFUSALS[refused.code]
         page = render(

@@ -187,7 +187,8 @@ def test_rotating_the_invite_replaces_the_code_and_keeps_members(campaign):
     assert [d.id for d in departments_of(member)] == [department.id]
     with pytest.raises(BindingRefused):
         bind(WechatUser.create(app="wxa", openid="o-late"), old)
-    assert AuditLog.get(AuditLog.action == "department.invite_rotated").after is None
+    rotation = AuditLog.get(AuditLog.action == "department.invite_rotated").after
+    assert rotation == {"expires_at": None, "max_uses": None, "revoked_members": []}
 
 
 def test_channels_of_a_department_and_of_the_online_route(campaign):

@@ -12,7 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import sealing  # noqa: E402
 from campaign.redeem import engine, exchange  # noqa: E402
+from config import load_settings  # noqa: E402
 from models import ExchangeSession, Unit, db, init_db  # noqa: E402
 
 
@@ -35,6 +37,7 @@ def register(session_id: str, unit_id: str, name: str) -> dict:
 
 def main(url: str, action: str, *args: str) -> None:
     init_db(url, pool_size=1)
+    sealing.configure(load_settings({"DATABASE_URL": url}).phone_keys)  # phones are sealed
     with db.connection_context():
         answer = {"scan": scan, "register": register}[action](*args)
     print(json.dumps(answer), flush=True)

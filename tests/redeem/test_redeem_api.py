@@ -105,10 +105,13 @@ def test_replaying_a_thousand_offline_scans_twice_creates_a_thousand(client, cam
 
 
 def test_control_characters_are_refused_not_sent_to_the_database(client, campaign):
-    """PostgreSQL rejects NUL in text: such input must be a 4xx, never a server error."""
+    """PostgreSQL rejects NUL in text: such input must be a 4xx, never a server error. The
+    strict JSON reader (api/payload.py) refuses it before any handler sees it."""
     token = organizer_token(campaign)
-    unknown = scan(client, token, {"code": "abc\x00def", "nonce": "n"})
-    assert unknown.status_code == 404
-    bad_nonce = scan(client, token, {"code": ticket(campaign).ticket_code, "nonce": "n\x00"})
-    assert bad_nonce.status_code == 422
-    assert bad_nonce.get_json()["error"]["fields"][0]["code"] == "invalid_characters"
+    for body in (
+        {"code": "abc\x00def", "nonce": "n"},
+        {"code": ticket(campaign).ticket_code, "nonce": "n\x00"},
+    ):
+        refused = scan(client, token, body)
+        assert refused.status_code == 400
+        assert refused.get_json()["error"]["code"] == "invalid_text"
