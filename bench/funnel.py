@@ -10,11 +10,11 @@ which is what the roll-up saves.
 import csv
 import datetime
 import io
-import os
 import random
 import statistics
 import time
-from urllib.parse import urlparse, urlunparse
+
+from bench.stack import on_scratch_postgres
 
 TOUCHES = 1_000_000
 ENTRIES = 100_000
@@ -25,28 +25,7 @@ RUNS = 5
 
 
 def main() -> dict | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in ("postgres", "postgresql"):
-        print("funnel benchmark skipped: it needs PostgreSQL. Run it with")
-        print("  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make bench")
-        print("(it creates and drops its own scratch database next to the one named)")
-        return None
-    import psycopg2
-
-    scratch = f"bench_funnel_{os.getpid()}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        return _run(urlunparse(urlparse(url)._replace(path=f"/{scratch}")))
-    finally:
-        from models import db
-
-        if not db.is_closed():
-            db.close()
-        db.obj.close_all()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        admin.close()
+    return on_scratch_postgres("funnel", _run)
 
 
 def _run(url: str) -> dict:

@@ -11,11 +11,11 @@ the trigram index saves.
 
 import csv
 import io
-import os
 import random
 import statistics
 import time
-from urllib.parse import urlparse, urlunparse
+
+from bench.stack import on_scratch_postgres
 
 ENTRIES = 100_000
 UNITS = 30_000
@@ -37,27 +37,7 @@ QUERIES = {
 
 
 def main() -> dict | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in ("postgres", "postgresql"):
-        print("search benchmark skipped: it needs PostgreSQL. Run it with")
-        print("  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make bench")
-        return None
-    import psycopg2
-
-    scratch = f"bench_search_{os.getpid()}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        return _run(urlunparse(urlparse(url)._replace(path=f"/{scratch}")))
-    finally:
-        from models import db
-
-        if not db.is_closed():
-            db.close()
-        db.obj.close_all()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        admin.close()
+    return on_scratch_postgres("search", _run)
 
 
 def _run(url: str) -> dict:

@@ -77,3 +77,32 @@ def gunicorn(target: str, env: dict, workers: int = 2):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def on_scratch_postgres(name: str, run):
+    """`run(url)` on a scratch PostgreSQL database created beside DATABASE_URL's and dropped
+    after; None, with a line saying how to run it, when DATABASE_URL is not PostgreSQL."""
+    from urllib.parse import urlparse, urlunparse
+
+    url = os.environ.get("DATABASE_URL", "")
+    if urlparse(url).scheme not in ("postgres", "postgresql"):
+        print(f"{name} benchmark skipped: it needs PostgreSQL. Run it with")
+        print("  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make bench")
+        print("(it creates and drops its own scratch database next to the one named)")
+        return None
+    import psycopg2
+
+    scratch = f"bench_{name}_{os.getpid()}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        return run(urlunparse(urlparse(url)._replace(path=f"/{scratch}")))
+    finally:
+        from models import db
+
+        if not db.is_closed():
+            db.close()
+        db.obj.close_all()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        admin.close()
