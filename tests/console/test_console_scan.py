@@ -314,6 +314,10 @@ def test_browser_door_scan_again_and_force(page, open_window, make_account):
     make_account("org1")
     sign_in(page)
     page.get_by_role("link", name="线下交流").click()
+    expect_clean(page)  # the session list and its create form: every input labelled
+    page.get_by_role("link", name=attendee.session.title).click()
+    expect(page.locator("tbody")).to_contain_text(attendee.name)
+    expect_clean(page)
     page.get_by_role("link", name="入场扫描").click()
     expect(page.get_by_role("heading", name=re.compile("入场扫描"))).to_be_visible()
     result = page.locator("[data-scan-result]")
