@@ -300,6 +300,7 @@ def test_browser_mailroom_scanner_then_checklist(page, open_window, make_account
     panel.get_by_label("文字材料加盖单位公章").check()
     panel.get_by_role("button", name="标记材料齐全").click()
     expect(panel.locator(".mailin-status")).to_have_text("材料齐全")
+    expect(page.locator("#scan-code")).to_be_focused()  # the next package can be scanned
     assert MailIn.get_by_id(row.id).status == "complete"
     assert Redemption.select().count() == 1
     expect_clean(page)

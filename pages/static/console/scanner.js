@@ -135,6 +135,11 @@
       self.hideForce();
       if (code) { self.scan(code, true); }
     });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      // After ticking a package's checklist, the next package's scan goes to the code box.
+      var panel = event.detail.elt.closest && event.detail.elt.closest("#mailin-panel");
+      if (panel && event.detail.successful) { self.input.focus(); }
+    });
     window.addEventListener("online", function () { self.flush(); });
     window.setInterval(function () { self.flush(); }, RETRY_MS);
   };
