@@ -34,9 +34,7 @@ def list_mailins():
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", [field])
     campaign = open_campaign()
     everyone = rules.winners(campaign)
-    counts = {state: 0 for state in rules.STATUSES}
-    for found in everyone:
-        counts[found.mailin.status] += 1
+    counts = rules.status_counts(everyone)
     shown = [f for f in everyone if wanted is None or f.mailin.status == wanted]
     return jsonify(
         counts=counts, items=[rules.payload(found, open_campaign().timezone) for found in shown]

@@ -145,6 +145,14 @@ def winners(campaign: Campaign, unit: Unit | None = None, status: str | None = N
     return [_winner(m) for m in query]
 
 
+def status_counts(found: list[Winner]) -> dict[str, int]:
+    """How many of these winners are in each status (every status, zero included)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for one in found:
+        counts[one.mailin.status] += 1
+    return counts
+
+
 def winner(campaign: Campaign, mailin_id: int) -> Winner | None:
     """One winner by mail-in id, or None (also when the award was withdrawn)."""
     found = _mailins(campaign).where(MailIn.id == mailin_id).first()
