@@ -30,16 +30,21 @@ LIVE = (builds.PENDING, builds.RUNNING)
 @page_for("organizer")
 def index():
     campaign = campaign_or_404()
-    cases = [(entry, AWARDS.get(award_of(entry), "")) for entry in winning_entries(campaign)]
     latest = (
         Casebook.select().where(Casebook.campaign == campaign).order_by(Casebook.id.desc()).first()
     )
+    return _page(latest, "cases")
+
+
+def _page(book: Casebook | None, block: str):
+    """The whole page around `book`, or only `block` for htmx (a poll reads one row, not the
+    winners)."""
+    if request.headers.get("HX-Request") and block == "build":
+        return render("console/casebook.html", "build", book=book, **_labels())
+    winners = winning_entries(campaign_or_404())
+    cases = [(entry, AWARDS.get(award_of(entry), "")) for entry in winners]
     return render(
-        "console/casebook.html",
-        "cases",
-        pager=paginate_rows(cases),
-        book=latest,
-        **_labels(),
+        "console/casebook.html", block, pager=paginate_rows(cases), book=book, **_labels()
     )
 
 
@@ -55,13 +60,13 @@ def start():
     except builds.CasebookInvalid as invalid:
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", invalid.problems) from None
     enqueue_build(book.id)
-    return render("console/casebook.html", "build", book=book, **_labels())
+    return _page(book, "build")
 
 
 @bp.get("/casebook/builds/<int:casebook_id>")
 @page_for("organizer")
 def progress(casebook_id: int):
-    return render("console/casebook.html", "build", book=_build(casebook_id), **_labels())
+    return _page(_build(casebook_id), "build")
 
 
 @bp.get("/casebook/builds/<int:casebook_id>/casebook.<any(pdf, docx):kind>")
