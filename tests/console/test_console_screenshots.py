@@ -31,6 +31,11 @@ ORGANIZER_PAGES = (
     ("12-accounts", "/console/accounts"),
     ("13-jobs", "/console/jobs"),
     ("16-settings", "/console/settings"),
+    ("30-publications", "/console/publications"),
+    ("31-publication", "/console/publications/{publication}"),
+    ("32-objections", "/console/objections"),
+    ("33-casebook", "/console/casebook"),
+    ("34-mailin", "/console/mailin"),
 )
 
 
@@ -65,7 +70,12 @@ def test_screenshots(
     expect(page.locator(".notice-state")).to_have_text(re.compile("准备中|发送中"))
     run_jobs()
     expect(page.locator(".notice-state")).to_have_text("已完成", timeout=15_000)
-    ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id}
+    publication = _published_with_objection(campaign)
+    ids = {
+        "red": world["entries"]["red"].id,
+        "notice": Notice.get().id,
+        "publication": publication.id,
+    }
     for name, path in ORGANIZER_PAGES[1:]:
         page.goto(path.format(**ids))
         page.wait_for_load_state("networkidle")
@@ -85,3 +95,22 @@ def test_screenshots(
     page.goto("/console/dept/entries")
     page.screenshot(path=folder / "15-dept-entries.png")
     assert page.traffic.foreign() == []
+
+
+def _published_with_objection(campaign):
+    """Three winners (one unit withheld its name) on a published 入选名单, one of them under
+    a phone objection."""
+    from campaign.publication import lists, objections
+    from tests.mailin.winners import make_winner
+
+    for award, domain, consent in (("brand", "rural", True), ("case", "urban", True),
+                                   ("case", "soe", False)):  # fmt: skip
+        make_winner(campaign, award=award, domain=domain, name_consent=consent)
+    publication = lists.publish(campaign, {"kind": "final"}, "account:screens")
+    objections.file_objection(
+        publication,
+        {"name": "王五", "phone": "13900001111", "item": 2, "content": "成效数据与实际不符"},
+        "phone",
+        "account:screens",
+    )
+    return publication
