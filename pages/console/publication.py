@@ -8,7 +8,8 @@ from flask import Blueprint, redirect, request, url_for
 
 from api.errors import ApiError
 from api.org.publications import changes_publications
-from campaign.publication import lists, objections
+from campaign.mailin.rules import AWARDS
+from campaign.publication import lists
 from campaign.publication.window import DEFAULT_WORKING_DAYS, window_state
 from models import Publication, PublicationItem
 from pages.console.layout import (
@@ -24,7 +25,6 @@ bp = Blueprint("publication", __name__)
 
 STATE_LABELS = {lists.OPEN: "公示中", lists.FINALIZED: "已定稿", lists.SUPERSEDED: "已被新版本替代"}
 WINDOW_LABELS = {"upcoming": "未开始", "open": "公示期内", "closed": "公示期已结束"}
-AWARD_LABELS = {"brand": "新时代党建品牌", "case": "新时代党建优秀案例"}
 SETTING_FIELDS = ("title", "intro", "withheld_label", "starts_on", "ends_on")
 
 
@@ -79,7 +79,7 @@ def publish():
 @bp.get("/publications/<int:publication_id>")
 @page_for("organizer")
 def show(publication_id: int):
-    publication = _publication(publication_id)
+    publication = publication_of(publication_id)
     campaign = publication.campaign
     versions = (
         Publication.select()
@@ -102,9 +102,8 @@ def show(publication_id: int):
         objection_count=publication.objections.count(),
         withdrawn=withdrawn,
         withdrawn_lines=[i for i in lists.items(publication) if i.entry_id in withdrawn],
-        awards=AWARD_LABELS,
+        awards=AWARDS,
         note=lists.NOTE,
-        channels=objections.STAFF_CHANNELS,
     )
 
 
@@ -112,7 +111,7 @@ def show(publication_id: int):
 @page_for("organizer")
 def print_view(publication_id: int):
     """The whole frozen list on one page, laid out for paper (no pagination, no controls)."""
-    publication = _publication(publication_id)
+    publication = publication_of(publication_id)
     return render(
         "console/publication_print.html",
         publication=publication,
@@ -127,15 +126,15 @@ def print_view(publication_id: int):
 @changes_publications
 def set_window(publication_id: int):
     data = {k: request.form[k] for k in ("starts_on", "ends_on") if request.form.get(k)}
-    lists.set_window(_publication(publication_id), data, actor())
-    return _to(_publication(publication_id))
+    lists.set_window(publication_of(publication_id), data, actor())
+    return _to(publication_of(publication_id))
 
 
 @bp.post("/publications/<int:publication_id>/finalize")
 @page_for("organizer")
 @changes_publications
 def finalize(publication_id: int):
-    return _to(lists.finalize(_publication(publication_id), actor()))
+    return _to(lists.finalize(publication_of(publication_id), actor()))
 
 
 @bp.post("/publications/<int:publication_id>/republish")
@@ -150,7 +149,7 @@ def republish(publication_id: int):
             additions.append({"entry": _whole(entry), "award": award})
     data = {"reason": form.get("reason", ""), "add": additions}
     data.update({k: form[k] for k in ("starts_on", "ends_on") if form.get(k)})
-    return _to(lists.republish(_publication(publication_id), data, actor()))
+    return _to(lists.republish(publication_of(publication_id), data, actor()))
 
 
 def _settings() -> dict:
@@ -185,6 +184,3 @@ def publication_of(publication_id: int) -> Publication:
     if publication is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return publication
-
-
-_publication = publication_of

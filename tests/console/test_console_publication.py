@@ -171,6 +171,38 @@ def test_objection_blocks_finalizing_then_upheld_replacement_makes_version_2(
     assert Publication.get_by_id(v2.id).state == "finalized"
 
 
+def test_a_letter_from_a_unit_is_entered_with_its_scan_and_postmark(organizer_browser, listed):
+    from PIL import Image
+
+    publish(organizer_browser)
+    publication = Publication.get()
+    scan = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(scan, "PNG")
+    late = str(TODAY + datetime.timedelta(days=1))  # posted after the window ended
+    entered = organizer_browser.post(
+        f"/console/publications/{publication.id}/objections",
+        {"received_via": "letter", "filer_kind": "unit", "unit_name": "某某公司党委",
+         "name": "赵六", "phone": "0591-87808286", "content": "请核实第2项",
+         "item": "2", "postmark_on": late, "letter": (io.BytesIO(scan.getvalue()), "函.png")},
+        htmx=True,
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert entered.status_code == 204, entered.get_data(as_text=True)
+    objection = Objection.get()
+    assert objection.timely is False and objection.letter_key
+    page = organizer_browser.get(entered.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "已逾公示期" in page and "查看扫描件" in page and "序号 2" in page
+    letter = organizer_browser.get(f"/console/objections/{objection.id}/letter")
+    assert letter.status_code == 200 and letter.mimetype.startswith("image/")
+    no_postmark = organizer_browser.post(
+        f"/console/publications/{publication.id}/objections",
+        {"received_via": "letter", "name": "钱七", "phone": "13900002222", "content": "x"},
+        htmx=True,
+    )
+    assert no_postmark.status_code == 422
+    assert [f["field"] for f in error_of(no_postmark)["fields"]] == ["postmark_on"]
+
+
 def test_an_anonymous_tip_is_closed_as_not_accepted(organizer_browser, listed):
     publish(organizer_browser)
     publication = Publication.get()
