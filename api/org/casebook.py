@@ -55,26 +55,30 @@ def progress(casebook_id: int):
 @bp.get("/builds/<int:casebook_id>/casebook.pdf")
 @role_required("organizer")
 def download_pdf(casebook_id: int):
-    return _download(_build(casebook_id), "pdf")
+    return download(_build(casebook_id), "pdf")
 
 
 @bp.get("/builds/<int:casebook_id>/casebook.docx")
 @role_required("organizer")
 def download_docx(casebook_id: int):
-    return _download(_build(casebook_id), "docx")
+    return download(_build(casebook_id), "docx")
 
 
 @bp.get("/preview/<int:entry_id>")
 @role_required("organizer")
 def preview(entry_id: int):
     """One winning case's section as a PDF, with the photo choice of `?photos=N`."""
-    campaign = open_campaign()
+    return section_preview(open_campaign(), entry_id, request.args.get("photos", 2, type=int))
+
+
+def section_preview(campaign, entry_id: int, photos):
+    """One winning case's section as a PDF (also served by the console's preview)."""
     entry = preview_entry(campaign, entry_id)
     if entry is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
-    options, problems = check_options({"photos_per_case": request.args.get("photos", 2, type=int)})
+    options, problems = check_options({"photos_per_case": photos})
     if problems:
-        return error_response(422, "validation_failed", "提交的内容未通过校验", problems)
+        raise ApiError(422, "validation_failed", "提交的内容未通过校验", problems)
     case = next(cases(campaign, options, [entry]))
     return document(section_pdf(case), f"案例汇编预览-{entry_id}.pdf", "preview.pdf")
 
@@ -88,7 +92,8 @@ def _build(casebook_id: int) -> Casebook:
     return book
 
 
-def _download(book: Casebook, kind: str):
+def download(book: Casebook, kind: str):
+    """The finished PDF or DOCX of a build (also served by the console)."""
     key = book.pdf_key if kind == "pdf" else book.docx_key
     if book.status != builds.READY or not key:
         raise ApiError(409, "not_ready", "案例汇编尚未生成完成")

@@ -36,13 +36,10 @@ def list_mailins():
         field = {"field": "status", "code": "invalid_choice", "message": "选项无效"}
         raise ApiError(422, "validation_failed", "提交的内容未通过校验", [field])
     campaign = open_campaign()
-    everyone = rules.winners(campaign)
-    counts = {state: 0 for state in rules.STATUSES}
-    for found in everyone:
-        counts[found.mailin.status] += 1
-    shown = [f for f in everyone if wanted is None or f.mailin.status == wanted]
+    shown = rules.winners(campaign, status=wanted)
     return jsonify(
-        counts=counts, items=[rules.payload(found, open_campaign().timezone) for found in shown]
+        counts=rules.status_counts(campaign),
+        items=[rules.payload(found, campaign.timezone) for found in shown],
     )
 
 

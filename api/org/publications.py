@@ -148,7 +148,11 @@ def handle_objection(objection_id: int):
 @bp.get("/objections/<int:objection_id>/letter")
 @role_required("organizer")
 def objection_letter(objection_id: int):
-    objection = _objection(objection_id)
+    return letter_file(_objection(objection_id))
+
+
+def letter_file(objection: Objection):
+    """The stamped letter kept with an objection (also served by the console)."""
     if not objection.letter_key:
         raise ApiError(404, "no_file", "该异议没有书面材料")
     try:

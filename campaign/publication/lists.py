@@ -316,7 +316,7 @@ def set_window(publication: Publication, data: dict, actor: str) -> Publication:
     problems = []
     starts_on = _date(data, "starts_on", problems) or publication.starts_on
     ends_on = _date(data, "ends_on", problems)
-    if "ends_on" not in data:
+    if data.get("ends_on") is None:  # absent or null: the window needs an end
         problems.append(_problem("ends_on", "required"))
     if ends_on is not None and ends_on < starts_on:
         problems.append(_problem("ends_on", "before_start"))

@@ -147,6 +147,14 @@ def paginate(query, size: int = PAGE_SIZE) -> dict:
     return {"rows": rows, "total": total, "page": page, "pages": pages}
 
 
+def paginate_rows(rows: list, size: int = PAGE_SIZE) -> dict:
+    """`?page=` of rows already in a list (rules that answer lists, not queries)."""
+    pages = max((len(rows) + size - 1) // size, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = rows[(page - 1) * size : page * size]
+    return {"rows": shown, "total": len(rows), "page": page, "pages": pages}
+
+
 def page_url(number: int) -> str:
     args = request.args.to_dict()
     args["page"] = number

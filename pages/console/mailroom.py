@@ -30,6 +30,7 @@ def index():
         wanted=wanted,
         counts=rules.status_counts(campaign),
         labels_status=rules.STATUS_LABELS,
+        items={item.code: item.label for item in rules.ITEMS},
     )
 
 

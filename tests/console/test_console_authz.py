@@ -41,6 +41,15 @@ PAGES = [
     ("/console/notices/new", policy(ORGANIZER)),
     ("/console/settings", policy(ORGANIZER)),
     ("/console/audit", policy(ORGANIZER)),
+    ("/console/publications", policy(ORGANIZER)),
+    ("/console/publications/draft/final", policy(ORGANIZER)),
+    ("/console/publications/{publication}", policy(ORGANIZER)),
+    ("/console/publications/{publication}/print", policy(ORGANIZER)),
+    ("/console/objections", policy(ORGANIZER)),
+    ("/console/objections/{objection}", policy(ORGANIZER)),
+    ("/console/casebook", policy(ORGANIZER)),
+    ("/console/casebook/builds/{casebook}", policy(ORGANIZER)),
+    ("/console/casebook/builds/{foreign_casebook}", policy(ORGANIZER, organizer=404, admin=404)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),
     ("/console/mailroom", policy(ORGANIZER)),
@@ -76,6 +85,16 @@ ACTIONS = [
         "/console/exchange/{other_session}/attendees",
         policy((), anonymous=401, organizer=NOT_FOUND, admin=NOT_FOUND),
     ),
+    (  # no kind in the form: past the door, the publish is refused
+        "/console/publications",
+        policy((), anonymous=401, organizer=422, admin=422),
+    ),
+    (
+        "/console/publications/{publication}/finalize",
+        policy((), anonymous=401, organizer=409, admin=409),
+    ),
+    ("/console/objections/{objection}/handle", policy((), anonymous=401, organizer=422, admin=422)),
+    ("/console/casebook/builds", policy(ORGANIZER, anonymous=401)),
 ]
 
 
@@ -104,10 +123,15 @@ def signed_in(app, world, make_account):
         campaign=world["campaign"], department=world["dept_d"], requested_by="t", status="ready"
     )
     mailin = _mailin(world["campaign"])
+    publication, objection, casebook, foreign_casebook = _publication_objects(world)
     ids = {
         "mailin": mailin.id,
         "session": session_of(world["campaign"]).id,
         "other_session": session_of(other_campaign(world["campaign"])).id,
+        "publication": publication.id,
+        "objection": objection.id,
+        "casebook": casebook.id,
+        "foreign_casebook": foreign_casebook.id,
         "red": world["entries"]["red"].id,
         "photo": world["photo"].id,
         "kit_d": kit.id,
@@ -145,3 +169,27 @@ def test_actions(signed_in, path, expected):
         got[role] = response.status_code
     # in ROLES' order, every refused role tries before the allowed one changes anything
     assert got == expected
+
+
+def _publication_objects(world):
+    """A published list with an objection, a casebook build, and a build of another campaign
+    (which no one here may open: 404 like a missing one)."""
+    import datetime
+
+    from models import Casebook, Objection, Publication
+    from tests.factories import other_campaign
+
+    today = datetime.date.today()
+    publication = Publication.create(
+        campaign=world["campaign"], kind="final", title="入选名单公示", starts_on=today,
+        ends_on=today + datetime.timedelta(days=7), published_by="t",
+    )  # fmt: skip
+    objection = Objection.create(
+        publication=publication, filer_kind="person", name="王五", content="内容",
+        received_via="phone",
+    )  # fmt: skip
+    casebook = Casebook.create(campaign=world["campaign"], requested_by="t")
+    foreign = Casebook.create(
+        campaign=other_campaign(world["campaign"], slug="other-casebook"), requested_by="t"
+    )
+    return publication, objection, casebook, foreign

@@ -134,7 +134,9 @@ def test_the_mailroom_list_filters_paginates_and_exports(organizer_browser, open
     rows = [package(open_window, title=f"案例{n:02d}") for n in range(23)]
     mailin_rules.mark_received(rows[0].id, "test")
     page = organizer_browser.get("/console/mailroom").get_data(as_text=True)
-    assert "共 23 条，第 1/2 页" in page and "已签收 1" in page
+    assert "共 23 条，第 1/2 页" in page and re.search(
+        r'已签收 <span class="mailin-count-received">1<', page
+    )
     received = organizer_browser.get("/console/mailroom?status=received").get_data(as_text=True)
     assert "共 1 条" in received
     export = organizer_browser.get("/console/mailroom/export.xlsx")
@@ -278,6 +280,7 @@ def test_browser_mailroom_scanner_then_checklist(page, open_window, make_account
     row = package(open_window)
     make_account("org1")
     sign_in(page)
+    page.get_by_role("link", name="材料寄送").click()
     page.get_by_role("link", name="收件扫描").click()
     expect(page.get_by_role("heading", name="收件扫描")).to_be_visible()
     result = page.locator("[data-scan-result]")

@@ -36,6 +36,10 @@ ORGANIZER_PAGES = (
     ("21-mailroom-item", "/console/mailroom/{mailin}"),
     ("22-exchange", "/console/exchange"),
     ("23-exchange-session", "/console/exchange/{session}"),
+    ("30-publications", "/console/publications"),
+    ("31-publication", "/console/publications/{publication}"),
+    ("32-objections", "/console/objections"),
+    ("33-casebook", "/console/casebook"),
 )
 
 
@@ -70,7 +74,14 @@ def test_screenshots(
     expect(page.locator(".notice-state")).to_have_text(re.compile("准备中|发送中"))
     run_jobs()
     expect(page.locator(".notice-state")).to_have_text("已完成", timeout=15_000)
-    ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id, **_mailroom(campaign)}
+    mailroom = _mailroom(campaign)
+    publication = _published_with_objection(campaign)
+    ids = {
+        "red": world["entries"]["red"].id,
+        "notice": Notice.get().id,
+        "publication": publication.id,
+        **mailroom,
+    }
     for name, path in ORGANIZER_PAGES[1:]:
         page.goto(path.format(**ids))
         page.wait_for_load_state("networkidle")
@@ -132,3 +143,22 @@ def _scan_pages(page, folder: Path, ids: dict) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("[data-scan-result]")).to_contain_text("签到成功")
     page.screenshot(path=folder / "25-door-scan.png")
+
+
+def _published_with_objection(campaign):
+    """Three winners (one unit withheld its name) on a published 入选名单, one of them under
+    a phone objection."""
+    from campaign.publication import lists, objections
+    from tests.mailin.winners import make_winner
+
+    for award, domain, consent in (("brand", "rural", True), ("case", "urban", True),
+                                   ("case", "soe", False)):  # fmt: skip
+        make_winner(campaign, award=award, domain=domain, name_consent=consent)
+    publication = lists.publish(campaign, {"kind": "final"}, "account:screens")
+    objections.file_objection(
+        publication,
+        {"name": "王五", "phone": "13900001111", "item": 2, "content": "成效数据与实际不符"},
+        "phone",
+        "account:screens",
+    )
+    return publication

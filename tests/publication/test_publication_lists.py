@@ -93,6 +93,11 @@ def test_the_end_date_stays_editable_and_is_audited(seed, organizer):
     published = publish(organizer, **PAST)
     path = f"/api/v1/org/publications/{published['id']}/window"
     assert organizer.put(path, json={"ends_on": "2021-09-01"}).status_code == 422
+    cleared = organizer.put(path, json={"ends_on": None})  # a window always has an end
+    assert (
+        cleared.status_code == 422
+        and cleared.get_json()["error"]["fields"][0]["code"] == "required"
+    )
     changed = organizer.put(path, json={"ends_on": "2021-10-15"})
     assert changed.status_code == 200 and changed.get_json()["ends_on"] == "2021-10-15"
     audit = AuditLog.get(AuditLog.action == "publication.window")
