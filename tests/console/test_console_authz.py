@@ -8,10 +8,11 @@ anonymous GETs are sent to the login page (302).
 import pytest
 
 from campaign.sessions import issue_token
-from models import KitArchive, WechatUser
+from models import AssignmentRun, KitArchive, WechatUser
 from pages import websession
 from tasks.queue import redis_connection
 from tests.console.conftest import Browser
+from tests.factories import other_campaign
 
 OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
 ROLES = ("anonymous", "outsider", "dept_d", "dept_e", "expert", "organizer", "admin")
@@ -38,6 +39,16 @@ PAGES = [
     ("/console/notices/new", policy(ORGANIZER)),
     ("/console/settings", policy(ORGANIZER)),
     ("/console/audit", policy(ORGANIZER)),
+    ("/console/review/experts", policy(ORGANIZER)),
+    ("/console/review/conflicts", policy(ORGANIZER)),
+    ("/console/review/conflicts/detected", policy(ORGANIZER)),
+    ("/console/review/preflight", policy(ORGANIZER)),
+    ("/console/review/runs", policy(ORGANIZER)),
+    ("/console/review/runs/{run}", policy(ORGANIZER)),
+    ("/console/review/runs/{other_run}", policy((), organizer=NOT_FOUND, admin=NOT_FOUND)),
+    ("/console/review/board", policy(ORGANIZER)),
+    ("/console/review/holds", policy(ORGANIZER)),
+    ("/console/review/decisions", policy(ORGANIZER)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),
     ("/console/expert", policy(("expert", "admin"))),
@@ -53,6 +64,19 @@ ACTIONS = [
         policy((), anonymous=401, organizer=422, admin=422),
     ),
     ("/console/accounts/{org_id}/disable", policy(("admin",), anonymous=401)),
+    (  # an empty invitation: past the door, the rule lists what is missing
+        "/console/review/experts",
+        policy((), anonymous=401, organizer=422, admin=422),
+    ),
+    (  # the organizer discards the draft; the admin finds it discarded already
+        "/console/review/runs/{run}/discard",
+        policy((), anonymous=401, organizer=204, admin=409),
+    ),
+    (
+        "/console/review/runs/{other_run}/discard",
+        policy((), anonymous=401, organizer=404, admin=404),
+    ),
+    ("/console/review/entries/{red}/decision", policy((), anonymous=401, organizer=422, admin=422)),
 ]
 
 
@@ -80,7 +104,10 @@ def signed_in(app, world, make_account):
     kit = KitArchive.create(
         campaign=world["campaign"], department=world["dept_d"], requested_by="t", status="ready"
     )
+    elsewhere = other_campaign(world["campaign"])
     ids = {
+        "run": AssignmentRun.create(campaign=world["campaign"], created_by="t").id,
+        "other_run": AssignmentRun.create(campaign=elsewhere, created_by="t").id,
         "red": world["entries"]["red"].id,
         "photo": world["photo"].id,
         "kit_d": kit.id,
