@@ -167,7 +167,7 @@ def _decisions_context(**extra) -> dict:
 @review_page
 def stage(entry_id: int):
     entry = entry_of(entry_id)
-    if request.form.get("outcome") == "":
+    if request.form.get("outcome") == "unstage":
         decisions.unstage(entry, actor())
     else:
         decisions.stage(entry, request.form.get("outcome"), request.form.get("reason", ""), actor())

@@ -212,6 +212,23 @@ def test_board_holds_and_decisions(
     assert staged.status_code == 204
     listed = organizer_browser.get(f"{REVIEW}/decisions").get_data(as_text=True)
     assert '<strong class="pending-count">1</strong>' in listed and "初选（待执行）" in listed
+    unstage = {"outcome": "unstage"}
+    assert (
+        organizer_browser.post(
+            f"{REVIEW}/entries/{some.id}/decision", unstage, htmx=True
+        ).status_code
+        == 204
+    )
+    assert not Decision.select().where(Decision.entry == some.id).exists()
+    again = organizer_browser.post(f"{REVIEW}/entries/{some.id}/decision", unstage, htmx=True)
+    assert again.status_code == 409 and error_of(again)["message"] == "该作品没有待执行的决定"
+    blank = organizer_browser.post(
+        f"{REVIEW}/entries/{some.id}/decision", {"outcome": ""}, htmx=True
+    )
+    assert blank.status_code == 422
+    organizer_browser.post(
+        f"{REVIEW}/entries/{some.id}/decision", {"outcome": "shortlisted"}, htmx=True
+    )
     applied = organizer_browser.post(f"{REVIEW}/decisions/apply", htmx=True)
     assert applied.status_code == 204 and "applied=1" in applied.headers["HX-Redirect"]
     assert Entry.get_by_id(some.id).status == "shortlisted"
