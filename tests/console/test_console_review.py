@@ -19,7 +19,7 @@ from models import (
     Entry,
     ReviewHold,
 )
-from tests.console.browser import missing_reason
+from tests.console.browser import missing_reason, unlabelled
 from tests.review.review_world import auth, full_review, seed
 
 pytest_plugins = ("tests.notice_fixtures",)  # fast_outbox
@@ -322,4 +322,17 @@ def test_organizer_walks_review_in_the_browser(
     page.get_by_role("button", name="执行全部决定").click()
     expect(page.get_by_role("status")).to_contain_text("已执行 1 项决定")
     assert Entry.get_by_id(entry.id).status == "shortlisted"
+
+    run = AssignmentRun.get()
+    for path in (
+        "experts",
+        "conflicts/detected",
+        "runs",
+        f"runs/{run.id}",
+        "board",
+        "holds",
+        "decisions",
+    ):
+        page.goto(f"{REVIEW}/{path}")
+        assert unlabelled(page) == [], path
     expect_clean(page)
