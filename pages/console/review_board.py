@@ -7,8 +7,9 @@ and `api/org/decisions.py`."""
 
 from flask import Blueprint, request
 
+from api.files import document
 from campaign.definition import options
-from campaign.review import board, decisions, holds
+from campaign.review import board, decisions, exports, holds
 from campaign.review.refusals import Invalid
 from campaign.review.rubric import rubric
 from models import Entry, ReviewHold
@@ -69,6 +70,13 @@ def board_page():
         hold_labels=HOLD_LABELS,
         decision_labels=decisions.LABELS,
     )
+
+
+@bp.get("/scores.xlsx")
+@review_page
+def score_sheet():
+    """Every submitted review as a spreadsheet (the API's export)."""
+    return document(exports.score_sheet(campaign_or_404()), "专家评分表.xlsx", "scores.xlsx")
 
 
 @bp.get("/holds")

@@ -49,6 +49,7 @@ PAGES = [
     ("/console/review/board", policy(ORGANIZER)),
     ("/console/review/holds", policy(ORGANIZER)),
     ("/console/review/decisions", policy(ORGANIZER)),
+    ("/console/review/scores.xlsx", policy(ORGANIZER)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),
     ("/console/expert", policy(("expert", "admin"))),

@@ -178,6 +178,8 @@ def test_board_holds_and_decisions(
     assert "中位数" in text and "校正分" in text and "缺 " not in text
     printed = organizer_browser.get(f"{REVIEW}/board?print=1").get_data(as_text=True)
     assert "review-board" in printed and "专家宽严度" in printed
+    sheet = organizer_browser.get(f"{REVIEW}/scores.xlsx")
+    assert sheet.status_code == 200 and sheet.data.startswith(b"PK")
 
     some = reviewing["entries"][0]
     organizer_browser.get(f"{REVIEW}/holds")
