@@ -72,6 +72,16 @@ def declare_conflict():
     return jsonify(id=row.id), 201
 
 
+@bp.delete("/conflicts/<int:conflict_id>")
+@role_required("organizer")
+def withdraw_conflict(conflict_id: int):
+    row = conflicts.declaration_of(open_campaign(), conflict_id)
+    if row is None:
+        raise not_found()
+    conflicts.withdraw(row, console_actor())
+    return "", 204
+
+
 def _k() -> int | None:
     k = request.args.get("k", type=int)
     if k is not None and not 1 <= k <= 10:

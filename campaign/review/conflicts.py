@@ -141,3 +141,39 @@ def refuse_if_conflicted(profile: ExpertProfile, entry: Entry) -> None:
     reason = hard_reason(profile, entry, ConflictContext(profile.campaign))
     if reason:
         raise Refused("conflict", REASONS[reason], [{"field": "expert", "code": reason}])
+
+
+def withdraw(row: ConflictDeclaration, actor: str) -> None:
+    """Take back a declared conflict; a recusal (回避) is the expert's own word and stays."""
+    if row.kind == "recusal":
+        raise Refused("recusal_kept", "专家本人申请的回避不能撤销")
+    campaign_id = ExpertProfile.get(ExpertProfile.account == row.expert_id).campaign_id
+    with db.atomic():
+        ConflictDeclaration.delete().where(ConflictDeclaration.id == row.id).execute()
+        record(actor, "conflict.withdraw", row, _view(row), None, campaign_id)
+
+
+def detected(campaign, profiles: list, entries: list) -> list[tuple]:
+    """(profile, entry, reason) of every pair the structural rules forbid (same unit, the
+    recommending department or its parent) where the entry is in the expert's domains: what
+    the solver will avoid without anyone declaring it."""
+    context = ConflictContext(campaign)
+    context.declared = {}
+    found = []
+    for profile in profiles:
+        for entry in entries:
+            if entry.domain in profile.domains:
+                reason = hard_reason(profile, entry, context)
+                if reason:
+                    found.append((profile, entry, reason))
+    return found
+
+
+def declaration_of(campaign, declaration_id: int) -> ConflictDeclaration | None:
+    """A declaration of one of the campaign's experts, or None."""
+    return (
+        ConflictDeclaration.select()
+        .join(ExpertProfile, on=(ConflictDeclaration.expert == ExpertProfile.account))
+        .where((ConflictDeclaration.id == declaration_id) & (ExpertProfile.campaign == campaign))
+        .first()
+    )

@@ -109,7 +109,8 @@ def update(profile: ExpertProfile, data: dict, actor: str) -> ExpertProfile:
     clean = check_profile(profile.campaign, data, creating=False)
     with db.atomic():
         before = profile_view(profile)
-        ExpertProfile.update(**clean).where(ExpertProfile.id == profile.id).execute()
+        if clean:  # `{"active": false}` alone changes only the account
+            ExpertProfile.update(**clean).where(ExpertProfile.id == profile.id).execute()
         if "active" in data and isinstance(data["active"], bool):
             Account.update(active=data["active"]).where(Account.id == profile.account_id).execute()
         fresh = ExpertProfile.get_by_id(profile.id)

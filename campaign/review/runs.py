@@ -141,6 +141,17 @@ def diff(run: AssignmentRun) -> dict:
     }
 
 
+def compare(run: AssignmentRun, other: AssignmentRun) -> dict:
+    """Pairs in `run` and not in `other` (added), the reverse (removed), and how many both
+    hold: two drafts side by side before choosing one."""
+    mine, theirs = {tuple(p) for p in run.pairs}, {tuple(p) for p in other.pairs}
+    return {
+        "added": sorted(mine - theirs),
+        "removed": sorted(theirs - mine),
+        "kept": len(mine & theirs),
+    }
+
+
 def run_view(run: AssignmentRun, detail: bool = False) -> dict:
     view = {
         "id": run.id,

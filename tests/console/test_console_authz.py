@@ -8,7 +8,7 @@ anonymous GETs are sent to the login page (302).
 import pytest
 
 from campaign.sessions import issue_token
-from models import KitArchive, MailIn, WechatUser
+from models import AssignmentRun, KitArchive, MailIn, WechatUser
 from pages import websession
 from tasks.queue import redis_connection
 from tests.console.conftest import Browser
@@ -50,6 +50,17 @@ PAGES = [
     ("/console/casebook", policy(ORGANIZER)),
     ("/console/casebook/builds/{casebook}", policy(ORGANIZER)),
     ("/console/casebook/builds/{foreign_casebook}", policy(ORGANIZER, organizer=404, admin=404)),
+    ("/console/review/experts", policy(ORGANIZER)),
+    ("/console/review/conflicts", policy(ORGANIZER)),
+    ("/console/review/conflicts/detected", policy(ORGANIZER)),
+    ("/console/review/preflight", policy(ORGANIZER)),
+    ("/console/review/runs", policy(ORGANIZER)),
+    ("/console/review/runs/{run}", policy(ORGANIZER)),
+    ("/console/review/runs/{other_run}", policy((), organizer=NOT_FOUND, admin=NOT_FOUND)),
+    ("/console/review/board", policy(ORGANIZER)),
+    ("/console/review/holds", policy(ORGANIZER)),
+    ("/console/review/decisions", policy(ORGANIZER)),
+    ("/console/review/scores.xlsx", policy(ORGANIZER)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),
     ("/console/mailroom", policy(ORGANIZER)),
@@ -95,6 +106,19 @@ ACTIONS = [
     ),
     ("/console/objections/{objection}/handle", policy((), anonymous=401, organizer=422, admin=422)),
     ("/console/casebook/builds", policy(ORGANIZER, anonymous=401)),
+    (  # an empty invitation: past the door, the rule lists what is missing
+        "/console/review/experts",
+        policy((), anonymous=401, organizer=422, admin=422),
+    ),
+    (  # the organizer discards the draft; the admin finds it discarded already
+        "/console/review/runs/{run}/discard",
+        policy((), anonymous=401, organizer=204, admin=409),
+    ),
+    (
+        "/console/review/runs/{other_run}/discard",
+        policy((), anonymous=401, organizer=404, admin=404),
+    ),
+    ("/console/review/entries/{red}/decision", policy((), anonymous=401, organizer=422, admin=422)),
 ]
 
 
@@ -124,14 +148,17 @@ def signed_in(app, world, make_account):
     )
     mailin = _mailin(world["campaign"])
     publication, objection, casebook, foreign_casebook = _publication_objects(world)
+    elsewhere = other_campaign(world["campaign"])
     ids = {
         "mailin": mailin.id,
         "session": session_of(world["campaign"]).id,
-        "other_session": session_of(other_campaign(world["campaign"])).id,
+        "other_session": session_of(elsewhere).id,
         "publication": publication.id,
         "objection": objection.id,
         "casebook": casebook.id,
         "foreign_casebook": foreign_casebook.id,
+        "run": AssignmentRun.create(campaign=world["campaign"], created_by="t").id,
+        "other_run": AssignmentRun.create(campaign=elsewhere, created_by="t").id,
         "red": world["entries"]["red"].id,
         "photo": world["photo"].id,
         "kit_d": kit.id,

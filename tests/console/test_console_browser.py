@@ -57,8 +57,9 @@ def test_organizer_finds_an_entry_opens_evidence_and_sends_a_notice(
     make_account("org1")
     sign_in(page, "org1")
     expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
-    page.wait_for_function("document.querySelector('#funnel canvas') !== null")
-    page.wait_for_function("document.querySelector('#by-region canvas') !== null")
+    # locators, not wait_for_function: its polling needs eval, which the CSP forbids
+    expect(page.locator("#funnel canvas")).to_have_count(1)
+    expect(page.locator("#by-region canvas")).to_have_count(1)
     region = page.evaluate(
         "echarts.getInstanceByDom(document.getElementById('by-region')).getOption().series[0].data"
     )
@@ -78,7 +79,7 @@ def test_organizer_finds_an_entry_opens_evidence_and_sends_a_notice(
     results.get_by_role("link", name="红色引擎赋能乡村振兴").click()
     photo = page.get_by_role("img", name="活动现场.png")
     expect(photo).to_be_visible()
-    page.wait_for_function("document.querySelector('.evidence-img').naturalWidth === 40")
+    expect(photo).to_have_js_property("naturalWidth", 40)
 
     page.goto("/console/notices/new")
     page.get_by_label("通知标题（仅内部识别）").fill("截止提醒")

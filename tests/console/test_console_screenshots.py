@@ -162,3 +162,53 @@ def _published_with_objection(campaign):
         "account:screens",
     )
     return publication
+
+
+REVIEW_PAGES = (
+    ("40-review-experts", "/console/review/experts"),
+    ("41-review-conflicts", "/console/review/conflicts/detected"),
+    ("42-review-runs", "/console/review/preflight"),
+    ("43-review-run", "/console/review/runs/{run}"),
+    ("44-review-board", "/console/review/board"),
+    ("45-review-holds", "/console/review/holds"),
+    ("46-review-decisions", "/console/review/decisions"),
+)
+
+
+@pytest.mark.skipif(not FOLDER, reason="set SCREENSHOTS=<folder> (or run `make screenshots`)")
+def test_review_screenshots(chromium, page, open_window, make_account, wechat, settings):
+    """The review pages over the seeded review world: a published run, every review
+    submitted (one 不通过), a second draft run, one entry in 复核 and staged decisions."""
+    from playwright.sync_api import expect
+
+    from campaign.review import decisions, holds, runs, scores
+    from campaign.review.rubric import rubric
+    from models import Assignment, Entry
+    from tests.review.review_world import full_review, seed
+
+    folder = Path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    seed(open_window, wechat, settings, entries=24, experts=8)
+    decisions.open_review(open_window, "test")
+    runs.publish(runs.create_run(open_window, "test"), "test")
+    weights = {c["code"]: c["max"] for c in rubric(open_window)["criteria"]}
+    for n, a in enumerate(Assignment.select().order_by(Assignment.id)):
+        body = full_review(weights, 50 + (a.entry_id * 7) % 45, gate="fail" if n == 0 else "pass")
+        scores.submit(a, body, f"account:{a.expert_id}")
+    draft = runs.create_run(open_window, "test", k=2)
+    ranked = list(Entry.select().order_by(Entry.id))  # fresh: review moved their status
+    holds.open_recheck(open_window, [ranked[3].id], "test")
+    for entry in ranked[5:9]:
+        decisions.stage(entry, "shortlisted", "", "test")
+    make_account("org1", "organizer")
+
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill("org1")
+    page.get_by_label("密码").fill("console-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
+    for name, path in REVIEW_PAGES:
+        page.goto(path.format(run=draft.id))
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=folder / f"{name}.png")
+    assert page.traffic.foreign() == []

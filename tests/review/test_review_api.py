@@ -3,7 +3,7 @@ pre-flight, runs discarded, and hand-made pairs (pin, swap, remove) with their r
 
 from campaign.review import decisions
 from campaign.sessions import issue_token
-from models import Assignment, AssignmentRun, Campaign, WechatUser
+from models import Assignment, AssignmentRun, Campaign, ConflictDeclaration, WechatUser
 from tests.factories import Organizer
 from tests.review.review_world import auth, seed
 
@@ -107,3 +107,27 @@ def test_pin_swap_remove_and_discard(client, open_window, wechat, settings, run_
     assert gone.status_code == 204 and Assignment.select().count() == 0
     Campaign.update(review_opens_at=None).execute()
     assert org.get(f"{REVIEW}/rubric").get_json()["editable"]
+
+
+def test_a_declared_conflict_is_withdrawn_and_a_recusal_stays(client, open_window):
+    org = Organizer(client, open_window)
+    made = org.post(
+        "/api/v1/org/experts",
+        json={"username": "exp9", "display_name": "周专家", "domains": ["rural"]},
+    ).get_json()
+    paused = org.patch(f"/api/v1/org/experts/{made['id']}", json={"active": False})
+    assert paused.status_code == 200 and paused.get_json()["active"] is False
+    department = org.department("某区委组织部")
+    declared = org.post(
+        f"{REVIEW}/conflicts", json={"expert": made["id"], "department": department["id"]}
+    )
+    assert declared.status_code == 201
+    conflict_id = declared.get_json()["id"]
+    assert org.delete(f"{REVIEW}/conflicts/{conflict_id}").status_code == 204
+    assert org.get(f"{REVIEW}/conflicts").get_json() == {"items": []}
+    assert org.delete(f"{REVIEW}/conflicts/{conflict_id}").status_code == 404
+    recusal = ConflictDeclaration.create(
+        expert=made["id"], department=department["id"], kind="recusal"
+    )
+    kept = org.delete(f"{REVIEW}/conflicts/{recusal.id}")
+    assert kept.status_code == 409 and kept.get_json()["error"]["code"] == "recusal_kept"
