@@ -12,6 +12,7 @@ from pages.console import (
     departments,
     dept,
     entries,
+    expert,
     jobs,
     notices,
     settings,
@@ -41,6 +42,7 @@ AREAS = (
     accounts,
     jobs,
     dept,
+    expert,
 )
 for area in AREAS:
     bp.register_blueprint(area.bp)
