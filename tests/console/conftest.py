@@ -159,6 +159,10 @@ def page(chromium, live_server):
 
 @pytest.fixture
 def expert_world(world):
+    return put_in_review(world)
+
+
+def put_in_review(world) -> dict:
     """The small world in review: its three submitted entries under review in one domain,
     red endorsed by 福州市委组织部 first (what experts must never see). Expert A has red
     and community, expert B has digital, expert C is free to take a recused entry."""

@@ -237,3 +237,67 @@ def test_no_expert_page_reveals_route_department_or_endorsement(expert_a, expert
         assert response.status_code < 500 and text, name
         leaked = [w for w in words if w in text]
         assert leaked == [], f"{name} shows {leaked}"
+
+
+@pytest.mark.browser
+def test_in_a_browser_an_expert_scores_with_autosave_submits_and_reopens(page, expert_world):
+    """Chromium: sign in, read the entry and its photo, score with autosave across a reload,
+    submit, reopen, and be refused an entry that is not assigned; no request leaves the
+    service and the CSP is never violated."""
+    from playwright.sync_api import expect
+
+    from tests.console.browser import unlabelled
+
+    campaign = expert_world["campaign"]
+    criteria = rubric.rubric(campaign)["criteria"]
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill("expert-a")
+    page.get_by_label("密码").fill("console-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="我的评审")).to_be_visible()
+    expect(page.locator(".expert-progress")).to_contain_text("已提交 0 / 2 件")
+    page.get_by_role("link", name="红色引擎赋能乡村振兴").first.click()
+    expect(page.get_by_role("heading", name="红色引擎赋能乡村振兴")).to_be_visible()
+    expect(page.get_by_role("img", name="活动现场.png")).to_be_visible()
+    page.wait_for_function("document.querySelector('.evidence-img').naturalWidth === 40")
+    assert unlabelled(page) == []
+
+    first = criteria[0]
+    score = page.get_by_label(f"{first['label']}（0–{first['max']} 分）")
+    score.focus()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.get_by_label("通过", exact=True).check()
+    score.fill("20")
+    page.get_by_label("专家点评（必填，至少 50 字）").fill("初步意见：做法扎实")
+    autosave = page.locator(".autosave-state")
+    expect(autosave).to_contain_text("草稿已自动保存")
+    expect(page.locator(".draft-total")).to_have_text("20")
+
+    page.reload()  # what was typed is still there: it was saved, not kept in the page
+    expect(score).to_have_value("20")
+    expect(page.get_by_label("通过", exact=True)).to_be_checked()
+    expect(page.get_by_label("专家点评（必填，至少 50 字）")).to_have_value("初步意见：做法扎实")
+
+    page.get_by_role("button", name="提交评审").click()  # incomplete: the 422's message
+    expect(page.locator("#flash")).to_contain_text("专家点评")
+    for c in criteria[1:]:
+        page.get_by_label(f"{c['label']}（0–{c['max']} 分）").fill(str(c["max"] - 2))
+    page.get_by_label("专家点评（必填，至少 50 字）").fill("该案例做法扎实、成效明显，" * 6)
+    page.get_by_role("button", name="提交评审").click()
+    expect(page.locator(".review-state")).to_contain_text("总分")
+    expect(page.locator("#flash")).to_be_empty()
+    expect(score).to_be_disabled()
+    assert Assignment.get(Assignment.entry == expert_world["entries"]["red"].id).submitted_at
+
+    page.get_by_role("button", name="撤回提交，重新修改").click()
+    expect(page.get_by_role("button", name="提交评审")).to_be_visible()
+    expect(score).to_be_enabled()
+    assert (
+        Assignment.get(Assignment.entry == expert_world["entries"]["red"].id).submitted_at is None
+    )
+
+    page.goto(f"/console/expert/entries/{expert_world['entries']['digital'].id}")
+    expect(page.get_by_role("heading", name="该案例不存在或未分配给您评审")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("数字党建平台建设")
+    assert page.traffic.foreign() == [], "requests left the service"
+    assert page.traffic.csp_violations() == []
