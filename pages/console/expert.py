@@ -18,7 +18,7 @@ from campaign.entries.wordcount import count_zi
 from campaign.review import rubric, scores
 from campaign.review.refusals import Invalid, Refused
 from campaign.review.rubric import review_closed
-from models import Assignment, Attachment, Campaign, Score
+from models import Assignment, Attachment, Campaign, ConflictDeclaration, Score
 from pages.console.changes import FIELD_LABELS
 from pages.console.entries import IMAGE_MIMES
 from pages.console.layout import account, actor, campaign_or_404, page_for, paginate, render
@@ -49,7 +49,7 @@ def home():
         deadline=campaign.review_closes_at,
         closed=review_closed(campaign),
         names=_names(campaign),
-        recused=request.args.get("recused", type=int),
+        recused=_recused(request.args.get("recused", type=int)),
     )
 
 
@@ -153,6 +153,18 @@ def _page(assignment, block: str | None = None, **extra):
         video_mimes=VIDEO_MIMES,
         **extra,
     )
+
+
+def _recused(entry_id: int | None) -> int | None:
+    """The entry of `?recused=` when this expert did recuse it (the page says so once)."""
+    if entry_id is None or not 0 < entry_id < 2**31:
+        return None
+    done = ConflictDeclaration.select().where(
+        (ConflictDeclaration.expert == account())
+        & (ConflictDeclaration.entry == entry_id)
+        & (ConflictDeclaration.kind == "recusal")
+    )
+    return entry_id if done.exists() else None
 
 
 def _started(rows) -> set:

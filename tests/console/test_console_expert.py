@@ -10,6 +10,7 @@ import pytest
 from campaign.definition import options
 from campaign.review import rubric
 from models import Assignment, Campaign, ConflictDeclaration, Score, utcnow
+from tests.console.conftest import Browser
 
 EXPERT = "/console/expert"
 
@@ -176,6 +177,8 @@ def test_recusal_needs_a_reason_and_hands_the_entry_over(expert_a, expert_world)
     assert holders == {expert_world["experts"]["c"].id}  # the least-loaded expert took it
     home = expert_a.get(f"{EXPERT}?recused={entry.id}").get_data(as_text=True)
     assert "回避申请已记录" in home and "党建引领社区治理" not in home
+    red = expert_world["entries"]["red"].id
+    assert "回避申请已记录" not in expert_a.get(f"{EXPERT}?recused={red}").get_data(as_text=True)
     assert expert_a.get(path).status_code == 404
 
 
@@ -217,8 +220,17 @@ def forbidden_words(world) -> list[str]:
     return words
 
 
-def test_no_expert_page_reveals_route_department_or_endorsement(expert_a, expert_world):
+def test_no_expert_page_reveals_route_department_or_endorsement(
+    app, expert_a, expert_world, make_account
+):
     campaign = expert_world["campaign"]
+    organizer = Browser(app.test_client())  # the control: these words are in the data
+    make_account("org-control", "organizer")
+    organizer.sign_in("org-control")
+    control = organizer.get(entry_path(expert_world, "red").replace("/expert", "")).get_data(
+        as_text=True
+    )
+    assert expert_world["dept_d"].name in control and "推荐" in control
     red, digital = entry_path(expert_world, "red"), entry_path(expert_world, "digital")
     pages = {
         "home": expert_a.get(EXPERT),
