@@ -4,13 +4,19 @@ Callers write the audit row inside the same transaction as the change, so a roll
 change leaves no audit row and a committed one always has one.
 """
 
+from peewee import ForeignKeyField
+
 from campaign.pii import mask_phones_in
 from logs import current_request_id
-from models import AuditLog
+from models import AuditLog, Campaign
 
 
 def record(actor: str, action: str, obj, before=None, after=None, campaign=None) -> AuditLog:
-    """Append one audit row for `obj` (a model instance); phone numbers are stored masked."""
+    """Append one audit row for `obj` (a model instance); phone numbers are stored masked.
+    The row belongs to `campaign`, or else to the campaign `obj` belongs to, so that the
+    organizer's audit view (which reads one campaign) shows every change to its objects."""
+    if campaign is None:
+        campaign = campaign_of(obj)
     return AuditLog.create(
         campaign=campaign,
         actor=actor,
@@ -21,3 +27,23 @@ def record(actor: str, action: str, obj, before=None, after=None, campaign=None)
         after=mask_phones_in(after),
         request_id=current_request_id(),
     )
+
+
+def campaign_of(obj, depth: int = 2) -> int | None:
+    """The id of the campaign `obj` belongs to: itself, its own campaign column, or (up to
+    `depth` links away) the campaign of the row a foreign key points to — an attachment's
+    entry, an attendee's session. None for objects of no campaign (a global account)."""
+    if isinstance(obj, Campaign):
+        return obj.id
+    meta = getattr(type(obj), "_meta", None)
+    fields = [f for f in meta.sorted_fields if isinstance(f, ForeignKeyField)] if meta else []
+    for field in fields:
+        if field.rel_model is Campaign:
+            return obj.__data__.get(field.name)
+    if depth > 0:
+        for field in fields:
+            if obj.__data__.get(field.name) is not None:
+                found = campaign_of(getattr(obj, field.name), depth - 1)
+                if found is not None:
+                    return found
+    return None

@@ -27,11 +27,13 @@ def parse_moment(raw: str) -> datetime.datetime | None:
     return moment
 
 
-def rows(campaign, args: dict):
+def rows(campaign, args: dict, with_global: bool = False):
     """The campaign's audit rows matching `args` (`object_type`, `object_id`, `actor`,
     `action` — exact, or a prefix ending in `.` such as `entry.` — and `since`/`until`),
-    newest first; raise FiltersInvalid listing every bad filter."""
-    query = AuditLog.select().where(AuditLog.campaign == campaign)
+    newest first; raise FiltersInvalid listing every bad filter. `with_global` adds the rows
+    of no campaign (accounts of every campaign), which only admins read."""
+    mine = AuditLog.campaign == campaign
+    query = AuditLog.select().where(mine | AuditLog.campaign.is_null() if with_global else mine)
     for name in TEXT_FILTERS:
         value = args.get(name)
         if not value:

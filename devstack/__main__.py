@@ -79,6 +79,8 @@ def main() -> int:
         _wait_ready(f"http://127.0.0.1:{settings.port}/readyz")
         _print_urls(settings)
         return _supervise(children)
+    except KeyboardInterrupt:  # Ctrl-C while still starting: stop what started, calmly
+        return 0
     finally:
         _stop_all(children)
 

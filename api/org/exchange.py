@@ -76,6 +76,11 @@ def cancel_attendee(attendee_id: int):
 def badges(session_id: int):
     """Badges of every seated attendee, eight per A4 page, each with its ticket's QR code."""
     session = _session(session_id)
+    return document(badges_document(session), f"胸牌-{session.id}.pdf", f"badges-{session.id}.pdf")
+
+
+def badges_document(session: ExchangeSession) -> bytes:
+    """The session's badges PDF (the console's download is the same file)."""
     starts = to_local(session.starts_at, session.campaign.timezone)
     line = " · ".join(filter(None, (session.title, f"{starts:%m月%d日 %H:%M}", session.place)))
     badges = [
@@ -83,8 +88,7 @@ def badges(session_id: int):
         for a in exchange.session_attendees(session)
         if a.status == exchange.REGISTERED
     ]
-    content = badges_pdf(badges, f"{session.title} 参会证")
-    return document(content, f"胸牌-{session.id}.pdf", f"badges-{session.id}.pdf")
+    return badges_pdf(badges, f"{session.title} 参会证")
 
 
 @bp.get("/sessions/<int:session_id>/attendance.xlsx")

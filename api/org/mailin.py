@@ -1,15 +1,18 @@
 """The mailroom: list winners' mail-ins, receive a package by its code, tick the checklist,
 note what is missing, complete, and export it all to Excel (DESIGN §5.5)."""
 
+import uuid
+
 from flask import Blueprint, jsonify, request
 
 from api.access import open_campaign
 from api.errors import ApiError, error_response
 from api.files import document
 from api.payload import json_object
-from api.security import console_actor, role_required
+from api.security import console_actor, current_account, role_required
 from campaign.mailin import rules
 from campaign.mailin.export import workbook
+from campaign.redeem import engine
 
 bp = Blueprint("org_mailin_api", __name__, url_prefix="/api/v1/org/mailin")
 
@@ -47,14 +50,27 @@ def list_mailins():
 @role_required("organizer")
 def receive():
     """The mailroom scanned a cover QR or typed its short code: mark it received (again is
-    harmless: `already_received` is true and nothing changes)."""
+    harmless: `already_received` is true and nothing changes). It is a scan like the
+    console's, through the one engine; an optional `nonce` makes a retry answer the same."""
     campaign = open_campaign()
-    found = rules.find_by_code(campaign, json_object().get("code"))
+    data = json_object()
+    found = rules.find_by_code(campaign, data.get("code"))
     if found is None:
         raise ApiError(404, "unknown_code", "没有找到这个编码对应的入选材料，请核对后重试")
-    _, changed = rules.mark_received(found.id, console_actor())
+    nonce = data.get("nonce")
+    if not isinstance(nonce, str) or not nonce.strip() or not nonce.isprintable():
+        nonce = uuid.uuid4().hex
+    outcome = engine.redeem(
+        found.token,
+        nonce[:64],
+        None,
+        console_actor(),
+        campaign_id=campaign.id,
+        actor_name=current_account().display_name,
+    )
     return jsonify(
-        already_received=not changed, mailin=rules.payload(_winner(found.id), campaign.timezone)
+        already_received=outcome.status == engine.ALREADY_REDEEMED,
+        mailin=rules.payload(_winner(found.id), campaign.timezone),
     )
 
 

@@ -134,15 +134,33 @@ def _winner(mailin: MailIn) -> Winner:
     return Winner(mailin, mailin.entry, mailin.entry.unit, award_of(mailin.entry))
 
 
-def winners(campaign: Campaign, unit: Unit | None = None, status: str | None = None):
-    """The campaign's winners with their mail-ins, by unit then entry (creating missing rows)."""
+def winners_query(campaign: Campaign, unit: Unit | None = None, status: str | None = None):
+    """The campaign's winners' mail-ins as a query, by unit then entry (creating missing
+    rows); `as_winner` turns a row into a Winner. Pages paginate it."""
     ensure_mailins(campaign)
     query = _mailins(campaign).order_by(Unit.name, Entry.id)
     if unit is not None:
         query = query.where(Entry.unit == unit)
     if status is not None:
         query = query.where(MailIn.status == status)
-    return [_winner(m) for m in query]
+    return query
+
+
+def as_winner(mailin: MailIn) -> Winner:
+    return _winner(mailin)
+
+
+def winners(campaign: Campaign, unit: Unit | None = None, status: str | None = None):
+    """The campaign's winners with their mail-ins, by unit then entry (creating missing rows)."""
+    return [_winner(m) for m in winners_query(campaign, unit, status)]
+
+
+def status_counts(campaign: Campaign) -> dict[str, int]:
+    """How many winners' mail-ins are in each status (every status present)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for mailin in winners_query(campaign):
+        counts[mailin.status] += 1
+    return counts
 
 
 def winner(campaign: Campaign, mailin_id: int) -> Winner | None:

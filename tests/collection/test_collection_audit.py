@@ -3,8 +3,8 @@ and keeps no phone number whole."""
 
 import datetime
 
-from campaign.audit import record
-from models import AuditLog, Unit, WechatUser, utcnow
+from campaign.audit import campaign_of, record
+from models import Attachment, AuditLog, Unit, WechatUser, utcnow
 from tests.factories import UNIT, Organizer
 
 pytest_plugins = ("tests.collection.fixtures",)
@@ -44,7 +44,9 @@ def test_organizers_filter_and_page_the_log(world, client):
     on_entry = page(organizer, object_type="entry", object_id=str(entry["id"]))
     assert {i["action"] for i in on_entry["items"]} == {"entry.create", "entry.status"}
     by_officer = page(organizer, actor=f"user:{world.officer.user.id}")
-    assert [i["after"]["status"] for i in by_officer["items"]] == ["returned"]
+    assert {i["actor"] for i in by_officer["items"]} == {f"user:{world.officer.user.id}"}
+    returns = [i for i in by_officer["items"] if i["action"] == "entry.status"]
+    assert [i["after"]["status"] for i in returns] == ["returned"]
     statuses = page(organizer, action="entry.status")
     assert statuses["total"] == 2
     prefixed = page(organizer, action="entry.")
@@ -67,3 +69,20 @@ def test_moments_that_overflow_are_a_422(client, campaign):
         "/api/v1/org/audit", query_string={"since": "0001-01-01T00:00:00+01:00"}
     )
     assert response.status_code == 422
+
+
+def test_every_change_to_a_campaigns_objects_is_in_its_log(world, client):
+    """Rows are filed under the campaign of the object they are about, even when the caller
+    names no campaign: an attachment through its entry, a unit through its own column."""
+    world.unit.put("/api/v1/me/unit", json={**UNIT, "contact_phone": "13912345678"})
+    entry = world.submitted()
+    organizer = Organizer(client, world.campaign)
+    actions = {item["action"] for item in page(organizer, size=200)["items"]}
+    assert {"unit.update", "entry.create", "entry.status"} <= actions
+    unfiled = AuditLog.select().where(AuditLog.campaign.is_null())
+    assert [(r.action, r.object_type) for r in unfiled if r.object_type != "account"] == []
+    owner = WechatUser.get(WechatUser.openid == "o-dept-unit")
+    unit = Unit.get(Unit.owner == owner)
+    assert record("system", "unit.note", unit).campaign_id == world.campaign.id
+    evidence = Attachment(id=0, entry=entry["id"], kind="photo")
+    assert campaign_of(evidence) == world.campaign.id  # through its entry

@@ -13,10 +13,13 @@ departments 403 (not their pages: organizers read entries through their own page
 import pytest
 
 from campaign.sessions import issue_token
-from models import Assignment, ExpertProfile, KitArchive, WechatUser
+from models import Assignment, ExpertProfile, KitArchive, MailIn, WechatUser
 from pages import websession
 from tasks.queue import redis_connection
 from tests.console.conftest import Browser
+from tests.factories import other_campaign
+from tests.mailin.winners import make_winner
+from tests.redeem.redeem_fixtures import session_of
 
 OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
 ROLES = ("anonymous", "outsider", "dept_d", "dept_e", "expert_b", "expert", "organizer", "admin")
@@ -46,6 +49,16 @@ PAGES = [
     ("/console/audit", policy(ORGANIZER)),
     ("/console/accounts", policy(("admin",))),
     ("/console/jobs", policy(("admin",))),
+    ("/console/mailroom", policy(ORGANIZER)),
+    ("/console/mailroom/scan", policy(ORGANIZER)),
+    ("/console/mailroom/{mailin}", policy(ORGANIZER)),
+    ("/console/mailroom/export.xlsx", policy(ORGANIZER)),
+    ("/console/exchange", policy(ORGANIZER)),
+    ("/console/exchange/{session}", policy(ORGANIZER)),
+    ("/console/exchange/{session}/door", policy(ORGANIZER)),
+    ("/console/exchange/{session}/badges.pdf", policy(ORGANIZER)),
+    ("/console/exchange/{session}/attendance.xlsx", policy(ORGANIZER)),
+    ("/console/exchange/{other_session}", policy((), organizer=NOT_FOUND, admin=NOT_FOUND)),
     ("/console/expert", policy(("expert", "expert_b", "admin"))),
     ("/console/expert/entries/{red}", policy(("expert",), **ASSIGNED)),
     ("/console/expert/entries/{red}/attachments/{photo}", policy(("expert",), **ASSIGNED)),
@@ -67,6 +80,16 @@ ACTIONS = [
         policy((), anonymous=401, expert=409, **ASSIGNED),
     ),
     ("/console/expert/entries/{red}/recuse", policy((), anonymous=401, expert=422, **ASSIGNED)),
+    # a scan without its JSON body: refused at the door, then 400 for those past it
+    ("/console/mailroom/scan", policy((), anonymous=401, organizer=400, admin=400)),
+    ("/console/mailroom/scan/batch", policy((), anonymous=401, organizer=400, admin=400)),
+    ("/console/exchange/{session}/door/scan", policy((), anonymous=401, organizer=400, admin=400)),
+    ("/console/mailroom/{mailin}/checklist", policy((), anonymous=401, organizer=409, admin=409)),
+    ("/console/exchange/sessions", policy((), anonymous=401, organizer=422, admin=422)),
+    (  # another campaign's session is nobody's
+        "/console/exchange/{other_session}/attendees",
+        policy((), anonymous=401, organizer=NOT_FOUND, admin=NOT_FOUND),
+    ),
 ]
 
 
@@ -98,13 +121,26 @@ def signed_in(app, world, make_account):
     kit = KitArchive.create(
         campaign=world["campaign"], department=world["dept_d"], requested_by="t", status="ready"
     )
+    mailin = _mailin(world["campaign"])
     ids = {
+        "mailin": mailin.id,
+        "session": session_of(world["campaign"]).id,
+        "other_session": session_of(other_campaign(world["campaign"])).id,
         "red": world["entries"]["red"].id,
         "photo": world["photo"].id,
         "kit_d": kit.id,
         "org_id": accounts["organizer"].id,
     }
     return browsers, ids
+
+
+def _mailin(campaign) -> MailIn:
+    """A winner's package, not yet received (so the checklist refuses with 409)."""
+    from campaign.mailin.rules import ensure_mailins
+
+    entry = make_winner(campaign)
+    ensure_mailins(campaign)
+    return MailIn.get(MailIn.entry == entry)
 
 
 @pytest.mark.parametrize("path,expected", PAGES, ids=[p for p, _ in PAGES])

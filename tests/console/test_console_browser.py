@@ -58,6 +58,11 @@ def test_organizer_finds_an_entry_opens_evidence_and_sends_a_notice(
     sign_in(page, "org1")
     expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
     page.wait_for_function("document.querySelector('#funnel canvas') !== null")
+    page.wait_for_function("document.querySelector('#by-region canvas') !== null")
+    region = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('by-region')).getOption().series[0].data"
+    )
+    assert region == [3]  # three submitted entries, all 福州市
 
     page.get_by_role("link", name="案例", exact=True).click()
     page.get_by_label("标题或摘要包含").fill("社区")

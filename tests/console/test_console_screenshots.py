@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from campaign.redeem import exchange
 from models import ConsoleLoginCode, Notice
 from tests.console.conftest import put_in_review
 from tests.notice_helpers import add_recipients, add_templates
@@ -32,6 +33,10 @@ ORGANIZER_PAGES = (
     ("12-accounts", "/console/accounts"),
     ("13-jobs", "/console/jobs"),
     ("16-settings", "/console/settings"),
+    ("20-mailroom", "/console/mailroom"),
+    ("21-mailroom-item", "/console/mailroom/{mailin}"),
+    ("22-exchange", "/console/exchange"),
+    ("23-exchange-session", "/console/exchange/{session}"),
 )
 EXPERT_PAGES = ("17-expert-home", "18-expert-entry")  # taken after the organizer's, below
 
@@ -67,12 +72,13 @@ def test_screenshots(
     expect(page.locator(".notice-state")).to_have_text(re.compile("准备中|发送中"))
     run_jobs()
     expect(page.locator(".notice-state")).to_have_text("已完成", timeout=15_000)
-    ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id}
+    ids = {"red": world["entries"]["red"].id, "notice": Notice.get().id, **_mailroom(campaign)}
     for name, path in ORGANIZER_PAGES[1:]:
         page.goto(path.format(**ids))
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(600)  # ECharts' entry animation
         page.screenshot(path=folder / f"{name}.png")
+    _scan_pages(page, folder, ids)
     page.get_by_role("button", name="退出", exact=True).click()
 
     page.goto("/console/dept/login")
@@ -102,3 +108,44 @@ def test_screenshots(
     expect(page.locator(".autosave-state")).to_contain_text("草稿已自动保存")
     page.screenshot(path=folder / f"{EXPERT_PAGES[1]}.png")
     assert page.traffic.foreign() == []
+
+
+def _mailroom(campaign) -> dict:
+    """Winners' packages (one received and ticked) and an exchange session with attendees."""
+    from campaign.mailin import rules
+    from models import MailIn
+    from tests.mailin.winners import make_winner
+    from tests.redeem.redeem_fixtures import person, session_of, winner
+
+    entries = [make_winner(campaign, award=a) for a in ("brand", "case", "case", "brand")]
+    rules.ensure_mailins(campaign)
+    first = MailIn.get(MailIn.entry == entries[0])
+    rules.mark_received(first.id, "account:1")
+    rules.tick(MailIn.get_by_id(first.id), {"stamped_form": True, "photos": True}, "account:1")
+    session = session_of(campaign, capacity=3, title="福州专场")
+    unit, _ = winner(campaign, openid="o-screens")
+    for number in (1, 2):
+        exchange.register(session, unit, person(number), "account:1")
+    exchange.register(session, entries[1].unit, person(3), "account:1")
+    exchange.register(session, entries[2].unit, person(4), "account:1")  # 候补
+    seated = exchange.session_attendees(session)[0]
+    return {"mailin": first.id, "session": session.id, "ticket": seated.ticket_code}
+
+
+def _scan_pages(page, folder: Path, ids: dict) -> None:
+    """The two scan pages just after a scan, as the mailroom and the door see them."""
+    from playwright.sync_api import expect
+
+    from models import MailIn
+
+    page.goto("/console/mailroom/scan")
+    page.locator("#scan-code").fill(MailIn.get_by_id(ids["mailin"]).short_code)
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-scan-result]")).to_contain_text("签收成功")
+    expect(page.locator("#mailin-panel .mailin-status")).to_be_visible()
+    page.screenshot(path=folder / "24-mailroom-scan.png")
+    page.goto(f"/console/exchange/{ids['session']}/door")
+    page.locator("#scan-code").fill(ids["ticket"])
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-scan-result]")).to_contain_text("签到成功")
+    page.screenshot(path=folder / "25-door-scan.png")

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -47,14 +48,25 @@ def test_the_whole_stack_runs_and_stops(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.decode(errors="replace") for line in stack.stdout)
+    )
+    reader.start()
     try:
         assert wait_for(f"http://127.0.0.1:{port}/readyz").json() == {"status": "ready"}
         campaign = wait_for(f"http://127.0.0.1:{port}/api/v1/campaign").json()
         assert campaign["theme"] == "新时代，新党建，新作为"
         assert wait_for(f"http://127.0.0.1:{sandbox_port}/__admin/state").ok
+        deadline = time.monotonic() + 60  # the stack's own readiness poll ends after ours
+        while not any("Press Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         stack.send_signal(signal.SIGINT)
-        output = stack.communicate(timeout=60)[0].decode(errors="replace")
+        stack.wait(timeout=60)
+        reader.join(timeout=10)
+        stack.stdout.close()
+    output = "".join(lines)
     assert stack.returncode == 0, output[-2000:]
     assert "Press Ctrl-C to stop everything." in output
     for stopped in (port, sandbox_port, redis_port):

@@ -6,7 +6,7 @@ import io
 from openpyxl import load_workbook
 
 from campaign.mailin import rules
-from models import MailIn
+from models import MailIn, Redemption
 from tests.factories import Organizer
 from tests.mailin.winners import make_winner
 
@@ -31,6 +31,26 @@ def test_receive_by_short_code_or_token_once(client, open_window, winner):
     unknown = organizer.post("/api/v1/org/mailin/receive", json={"code": "ZZZZ-ZZZZ"})
     assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "unknown_code"
     assert organizer.post("/api/v1/org/mailin/receive", json={"code": ["x"]}).status_code == 404
+
+
+def test_the_api_and_the_scan_engine_agree_on_who_received_first(client, open_window, winner):
+    """Receiving through the API is a scan: the org redeem endpoint then answers
+    `already_redeemed` naming the first receipt; a retried request with its nonce answers
+    the same and records nothing new."""
+    organizer = Organizer(client, open_window)
+    mailin = mailin_of(winner)
+    body = {"code": mailin.short_code, "nonce": "api-1"}
+    first = organizer.post("/api/v1/org/mailin/receive", json=body)
+    retried = organizer.post("/api/v1/org/mailin/receive", json=body)
+    assert first.get_json()["already_received"] is False
+    assert retried.get_json()["already_received"] is False  # the same scan, answered again
+    assert Redemption.select().where(Redemption.kind == "mailin").count() == 1
+    scan = {"code": mailin.token, "nonce": "desk-1"}
+    answered = organizer.post("/api/v1/org/redeem", json=scan)
+    assert answered.status_code == 409
+    refusal = answered.get_json()["error"]
+    assert refusal["code"] == "already_redeemed" and "签收" in refusal["message"]
+    assert refusal["first"]["by"] == MailIn.get_by_id(mailin.id).received_by
 
 
 def test_checklist_incomplete_complete(client, open_window, winner):

@@ -61,6 +61,17 @@
           data: data.map(function (d) { return { name: d.label, value: d.count }; }) }]
       };
     }
+    if (kind === "bar") {
+      var rows = data.slice(0, 15).reverse();
+      return {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+        xAxis: { type: "value", minInterval: 1 },
+        yAxis: { type: "category", data: rows.map(function (d) { return d.name; }) },
+        series: [{ type: "bar", data: rows.map(function (d) { return d.count; }),
+          label: { show: true, position: "right" } }]
+      };
+    }
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
