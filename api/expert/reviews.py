@@ -11,7 +11,7 @@ from api.payload import json_object
 from api.security import console_actor, current_account, current_user, login_required, role_required
 from api.unit.attachments import attachment_file as attachment_response
 from campaign.review import conflicts, experts, rubric, scores
-from models import Assignment, Attachment, Entry, ExpertProfile
+from models import Assignment, Attachment, ExpertProfile
 from tasks import review as jobs
 
 bp = Blueprint("expert_api", __name__, url_prefix="/api/v1/expert")
@@ -25,9 +25,7 @@ def _profile() -> ExpertProfile:
 
 
 def _assignment(entry_id: int) -> Assignment:
-    found = Assignment.get_or_none(
-        (Assignment.entry == entry_id) & (Assignment.expert == _profile().account_id)
-    )
+    found = scores.assignment_of(_profile().account_id, open_campaign(), entry_id)
     if found is None:
         raise ApiError(404, "not_found", "请求的内容不存在")
     return found
@@ -64,12 +62,7 @@ def get_rubric():
 @bp.get("/entries")
 @role_required("expert")
 def list_entries():
-    rows = (
-        Assignment.select(Assignment, Entry)
-        .join(Entry)
-        .where(Assignment.expert == _profile().account_id)
-        .order_by(Entry.id)
-    )
+    rows = scores.assignments_of(_profile().account_id, open_campaign())
     return jsonify(
         items=[
             {

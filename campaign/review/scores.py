@@ -15,13 +15,36 @@ from campaign.review.conflicts import declare
 from campaign.review.experts import profile_of
 from campaign.review.refusals import REVIEW_MESSAGES, Invalid, Refused
 from campaign.review.rubric import GATE_OPTIONS, review_closed, review_settings
-from models import Assignment, Entry, Score, db, utcnow
+from models import Assignment, Campaign, Entry, ExpertProfile, Score, db, utcnow
 
 MAX_TEXT = 5000
 
 
 def _problem(field: str, code: str, **details) -> dict:
     return problem(field, code, REVIEW_MESSAGES, **details)
+
+
+def assignments_of(expert_account, campaign: Campaign):
+    """The expert's live assignments in this campaign (entries in id order); none at all for
+    an account that is not this campaign's expert. The API and the console both list these."""
+    return (
+        Assignment.select(Assignment, Entry)
+        .join(Entry)
+        .switch(Assignment)
+        .join(ExpertProfile, on=(ExpertProfile.account == Assignment.expert))
+        .where(
+            (Assignment.expert == expert_account)
+            & (ExpertProfile.campaign == campaign)
+            & (Entry.campaign == campaign)
+        )
+        .order_by(Entry.id)
+    )
+
+
+def assignment_of(expert_account, campaign: Campaign, entry_id) -> Assignment | None:
+    """The expert's assignment of this entry, or None: missing, unassigned and someone
+    else's look the same, so entry ids cannot be probed."""
+    return assignments_of(expert_account, campaign).where(Assignment.entry == entry_id).first()
 
 
 def entry_for_expert(entry: Entry) -> dict:

@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__)
 HOME = {
     "admin": "console.dashboard.home",
     "organizer": "console.dashboard.home",
-    "expert": "console.dashboard.expert_home",
+    "expert": "console.expert.home",
     "department": "console.dept.home",
 }
 

@@ -41,13 +41,6 @@ def home():
     )
 
 
-@bp.get("/expert")
-@page_for("expert")
-def expert_home():
-    """Experts sign in already; their review pages come with the review work (issue 12)."""
-    return render("console/expert.html")
-
-
 def _submitted_by_route(campaign, routes) -> dict:
     """Submissions per day, one line per route (`funnels.daily` at route level)."""
     per_route = {r["label"]: daily(campaign, "route", r["route"]) for r in routes}

@@ -14,6 +14,7 @@ from pages.console import (
     dept,
     entries,
     exchange,
+    expert,
     jobs,
     mailroom,
     notices,
@@ -57,6 +58,7 @@ AREAS = (
     accounts,
     jobs,
     dept,
+    expert,
 )
 for area in AREAS:
     bp.register_blueprint(area.bp)

@@ -155,3 +155,53 @@ def page(chromium, live_server):
     tab.traffic = Traffic(tab, live_server)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def expert_world(world):
+    return put_in_review(world)
+
+
+def put_in_review(world) -> dict:
+    """The small world in review: its three submitted entries under review in one domain,
+    red endorsed by 福州市委组织部 first (what experts must never see). Expert A has red
+    and community, expert B has digital, expert C is free to take a recused entry."""
+    import datetime
+
+    from campaign.review import experts
+    from models import Assignment, Campaign, Entry, StatusChange, utcnow
+
+    campaign = world["campaign"]
+    entries = world["entries"]
+    now = utcnow()
+    Campaign.update(
+        review_opens_at=now - datetime.timedelta(days=1),
+        review_closes_at=now + datetime.timedelta(days=7),
+    ).where(Campaign.id == campaign.id).execute()
+    for key in ("red", "community", "digital"):
+        Entry.update(status="under_review", domain="rural").where(
+            Entry.id == entries[key].id
+        ).execute()
+    StatusChange.create(
+        entry=entries["red"],
+        from_status="submitted",
+        to_status="endorsed",
+        actor="user:1",
+        note="福州市委组织部同意推荐",
+    )
+    people = {}
+    for name in ("a", "b", "c"):
+        profile, _ = experts.invite(
+            campaign,
+            {
+                "username": f"expert-{name}",
+                "password": PASSWORD,
+                "display_name": f"专家{name.upper()}",
+                "domains": ["rural"],
+            },
+            "test",
+        )
+        people[name] = profile.account
+    for key, name in (("red", "a"), ("community", "a"), ("digital", "b")):
+        Assignment.create(entry=entries[key], expert=people[name], assigned_by="test", pinned=True)
+    return {**world, "campaign": Campaign.get_by_id(campaign.id), "experts": people}

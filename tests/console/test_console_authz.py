@@ -1,14 +1,19 @@
 """Console routes × roles × objects, against a declared policy (DESIGN §3, T4).
 
 Roles: anonymous, a WeChat user outside every department, members of departments D and E,
-an expert, an organizer, an admin. "Not yours" answers 404 like "does not exist";
-anonymous GETs are sent to the login page (302).
+two experts (`expert` is assigned the entry red, `expert_b` is not), an organizer, an admin.
+"Not yours" answers 404 like "does not exist"; anonymous GETs are sent to the login page (302).
+
+Expert pages: the door (`/console/expert`) lets experts and admins in (an admin who is no
+expert sees an empty list); an entry's pages answer only the expert it is assigned to —
+another expert and an admin get 404 (an admin does not read as an expert), organizers and
+departments 403 (not their pages: organizers read entries through their own pages).
 """
 
 import pytest
 
 from campaign.sessions import issue_token
-from models import AssignmentRun, KitArchive, MailIn, WechatUser
+from models import Assignment, AssignmentRun, ExpertProfile, KitArchive, MailIn, WechatUser
 from pages import websession
 from tasks.queue import redis_connection
 from tests.console.conftest import Browser
@@ -17,7 +22,7 @@ from tests.mailin.winners import make_winner
 from tests.redeem.redeem_fixtures import session_of
 
 OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
-ROLES = ("anonymous", "outsider", "dept_d", "dept_e", "expert", "organizer", "admin")
+ROLES = ("anonymous", "outsider", "dept_d", "dept_e", "expert_b", "expert", "organizer", "admin")
 
 
 def policy(ok_for, others=FORBIDDEN, anonymous=REDIRECT, **special):
@@ -30,6 +35,7 @@ def policy(ok_for, others=FORBIDDEN, anonymous=REDIRECT, **special):
 
 ORGANIZER = ("organizer", "admin")
 DEPARTMENT = ("dept_d", "dept_e")
+ASSIGNED = {"expert_b": NOT_FOUND, "admin": NOT_FOUND}  # no assignment: as if it did not exist
 PAGES = [
     ("/console/", policy(ORGANIZER)),
     ("/console/entries", policy(ORGANIZER)),
@@ -73,7 +79,9 @@ PAGES = [
     ("/console/exchange/{session}/badges.pdf", policy(ORGANIZER)),
     ("/console/exchange/{session}/attendance.xlsx", policy(ORGANIZER)),
     ("/console/exchange/{other_session}", policy((), organizer=NOT_FOUND, admin=NOT_FOUND)),
-    ("/console/expert", policy(("expert", "admin"))),
+    ("/console/expert", policy(("expert", "expert_b", "admin"))),
+    ("/console/expert/entries/{red}", policy(("expert",), **ASSIGNED)),
+    ("/console/expert/entries/{red}/attachments/{photo}", policy(("expert",), **ASSIGNED)),
     ("/console/dept/", policy(DEPARTMENT)),
     ("/console/dept/entries", policy(DEPARTMENT)),
     ("/console/dept/export", policy(DEPARTMENT)),
@@ -86,6 +94,12 @@ ACTIONS = [
         policy((), anonymous=401, organizer=422, admin=422),
     ),
     ("/console/accounts/{org_id}/disable", policy(("admin",), anonymous=401)),
+    ("/console/expert/entries/{red}/review", policy(("expert",), anonymous=401, **ASSIGNED)),
+    (  # nothing submitted yet: the assigned expert is past the door, the rule says no
+        "/console/expert/entries/{red}/review/reopen",
+        policy((), anonymous=401, expert=409, **ASSIGNED),
+    ),
+    ("/console/expert/entries/{red}/recuse", policy((), anonymous=401, expert=422, **ASSIGNED)),
     # a scan without its JSON body: refused at the door, then 400 for those past it
     ("/console/mailroom/scan", policy((), anonymous=401, organizer=400, admin=400)),
     ("/console/mailroom/scan/batch", policy((), anonymous=401, organizer=400, admin=400)),
@@ -128,6 +142,10 @@ def signed_in(app, world, make_account):
     accounts = {
         role: make_account(f"{role}-matrix", role) for role in ("expert", "organizer", "admin")
     }
+    accounts["expert_b"] = make_account("expert_b-matrix", "expert")
+    for expert in (accounts["expert"], accounts["expert_b"]):
+        ExpertProfile.create(account=expert, campaign=world["campaign"], domains=["rural"])
+    Assignment.create(entry=world["entries"]["red"], expert=accounts["expert"], assigned_by="t")
     holders = {
         **accounts,
         "outsider": WechatUser.create(app="mp", openid="o-outsider"),

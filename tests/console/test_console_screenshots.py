@@ -12,6 +12,7 @@ import pytest
 
 from campaign.redeem import exchange
 from models import ConsoleLoginCode, Notice
+from tests.console.conftest import put_in_review
 from tests.notice_helpers import add_recipients, add_templates
 
 pytest_plugins = ("tests.notice_fixtures",)  # fast_outbox
@@ -41,6 +42,7 @@ ORGANIZER_PAGES = (
     ("32-objections", "/console/objections"),
     ("33-casebook", "/console/casebook"),
 )
+EXPERT_PAGES = ("17-expert-home", "18-expert-entry")  # taken after the organizer's, below
 
 
 @pytest.mark.skipif(not FOLDER, reason="set SCREENSHOTS=<folder> (or run `make screenshots`)")
@@ -101,6 +103,21 @@ def test_screenshots(
     page.screenshot(path=folder / "14-dept-home.png")
     page.goto("/console/dept/entries")
     page.screenshot(path=folder / "15-dept-entries.png")
+
+    review = put_in_review(world)  # after the department's pages: entries now in review
+    red = review["entries"]["red"].id
+    page.context.clear_cookies()  # the department member's browser, now the expert's
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill("expert-a")
+    page.get_by_label("密码").fill("console-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="我的评审")).to_be_visible()
+    page.screenshot(path=folder / f"{EXPERT_PAGES[0]}.png")
+    page.goto(f"/console/expert/entries/{red}")
+    page.get_by_label("通过", exact=True).check()
+    page.get_by_label("专家点评（必填，至少 50 字）").fill("做法扎实，成效明显。")
+    expect(page.locator(".autosave-state")).to_contain_text("草稿已自动保存")
+    page.screenshot(path=folder / f"{EXPERT_PAGES[1]}.png")
     assert page.traffic.foreign() == []
 
 

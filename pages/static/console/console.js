@@ -17,7 +17,8 @@
       if (!f || !f.message) { return; }
       var line = document.createElement("div");
       line.className = "small";
-      line.textContent = (f.field ? f.field + "：" : "") + f.message;
+      var name = f.label || f.field;  /* the Chinese label when the page gave one */
+      line.textContent = (name ? name + "：" : "") + f.message;
       alert.appendChild(line);
     });
     box.appendChild(alert);
