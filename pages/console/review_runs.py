@@ -6,7 +6,7 @@ live assignment or another run), and publishing or discarding it. The rules are
 
 from flask import Blueprint, request
 
-from campaign.review import runs
+from campaign.review import decisions, runs
 from campaign.review.refusals import Invalid
 from models import Account, AssignmentRun, Entry
 from pages.console.layout import actor, campaign_or_404, paginate, render
@@ -58,6 +58,15 @@ def _context(**extra) -> dict:
         .order_by(AssignmentRun.id.desc())
     )
     return {"pager": paginate(query), "run_labels": RUN_LABELS, **extra}
+
+
+@bp.post("/open")
+@review_page
+def open_review():
+    """进入评审: the entries ready for review move to under_review (the API's
+    `POST /api/v1/org/review/open`); pressing it again later takes the late endorsements."""
+    moved = decisions.open_review(campaign_or_404(), actor())
+    return render("console/review_runs.html", "opened", moved=moved, **_context())
 
 
 @bp.get("/preflight")

@@ -88,6 +88,7 @@ PAGES = [
     ("/console/dept/kits/{kit_d}", policy(("dept_d",), dept_e=NOT_FOUND)),
 ]
 ACTIONS = [
+    ("/console/review/open", policy(("organizer", "admin"), anonymous=401)),
     ("/console/dept/entries/{red}/endorse", policy(("dept_d",), dept_e=NOT_FOUND, anonymous=401)),
     (  # no decision in the form: the organizer is past the door, the form is refused
         "/console/entries/{red}/content-decision",

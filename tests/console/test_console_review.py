@@ -338,3 +338,21 @@ def test_organizer_walks_review_in_the_browser(
         page.goto(f"{REVIEW}/{path}")
         assert unlabelled(page) == [], path
     expect_clean(page)
+
+
+def test_the_organizer_opens_review_from_the_runs_page(
+    organizer_browser, open_window, wechat, settings
+):
+    """转入评审 moves the ready entries (as the API's open does) and says how many; pressing
+    it again moves nothing more."""
+    world = seed(open_window, wechat, settings, entries=6, experts=3)
+    ready = [e.id for e in world["entries"]]
+    opened = organizer_browser.post(f"{REVIEW}/open", htmx=True)
+    assert opened.status_code == 200
+    assert "已转入 6 件案例" in opened.get_data(as_text=True)
+    moved = Entry.select().where(Entry.id.in_(ready) & (Entry.status == "under_review"))
+    assert moved.count() == 6
+    again = organizer_browser.post(f"{REVIEW}/open", htmx=True).get_data(as_text=True)
+    assert "已转入 0 件案例" in again
+    page = organizer_browser.get(f"{REVIEW}/runs").get_data(as_text=True)
+    assert "转入评审" in page
