@@ -39,12 +39,13 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def request_line(method: str, path: str, body: bytes = b"") -> str:
+def request_line(method: str, path: str, body: bytes = b"", headers: dict | None = None) -> str:
     """One line of the requests file (bodies here are single-line XML)."""
     text = body.decode()
-    if "\t" in text or "\n" in text or "\t" in path:
+    extra = "|".join(f"{name}: {value}" for name, value in (headers or {}).items())
+    if any(c in part for part in (text, path, extra) for c in "\t\n"):
         raise ValueError("requests for wrk_cycle.lua must be single-line, without tabs")
-    return f"{method}\t{path}\t{text}"
+    return f"{method}\t{path}\t{text}\t{extra}"
 
 
 def run(port: int, lines: list[str], seconds: float, connections: int = 4, threads: int = 1):

@@ -1,6 +1,7 @@
 -- wrk script: each thread cycles through its share of pre-generated requests, so every
 -- request of a run can be distinct (encrypted WeChat pushes, each a new event).
--- Requests file: one per line, "METHOD<TAB>PATH<TAB>BODY" (BODY without tabs or newlines).
+-- Requests file: one per line, "METHOD<TAB>PATH<TAB>BODY<TAB>HEADERS", BODY without tabs or
+-- newlines, HEADERS "Name: value" pairs joined by "|" (both may be empty).
 -- Usage: wrk -s bench/wrk_cycle.lua URL -- FILE THREADS
 local counter = 0
 
@@ -15,8 +16,11 @@ function init(args)
   local line_no = 0
   for line in io.lines(file) do
     if line_no % threads == id then
-      local method, path, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+      local method, path, body, extra = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
       local headers = { ["Connection"] = "close" }
+      for name, value in extra:gmatch("([^|:]+): ([^|]*)") do
+        headers[name] = value
+      end
       if body == "" then
         body = nil
       else
