@@ -35,14 +35,15 @@ class Pushes:
     """Distinct encrypted SCAN pushes (each from a new user, so none is a duplicate)."""
 
     def __init__(self, app):
-        self.app, self.serial, self.now = app, 0, int(time.time())
+        self.app, self.serial = app, 0
 
     def take(self, count: int) -> list[tuple[str, bytes]]:
-        out = []
+        """`count` new pushes stamped now (WeChat's timestamps are accepted for 300 s)."""
+        now, out = int(time.time()), []
         for _ in range(count):
             n = self.serial = self.serial + 1
             xml = pushes.event_xml(f"o-bench-{n}", "SCAN", EventKey="c=abcd2345ef", Ticket="t")
-            query, body = pushes.encrypted(self.app, xml, timestamp=self.now, nonce=f"n{n}")
+            query, body = pushes.encrypted(self.app, xml, timestamp=now, nonce=f"n{n}")
             out.append(("/wechat/mp?" + "&".join(f"{k}={v}" for k, v in query.items()), body))
         return out
 
