@@ -1,13 +1,17 @@
 """What every request goes through: a request id, metrics, and the database handed back.
 
 Registered app-wide by `app.py`; kept apart from the health endpoints because every route,
-not only `/healthz`, depends on them.
+not only `/healthz`, depends on them. The id and the metrics wrap Flask as WSGI middleware
+(`RequestEnvelope`) rather than as before/after-request hooks: the hooks' trips through
+Flask's context proxies and `Counter.labels` cost about a third of a bare route's time in
+the app (cProfile, bench/callback.py and bench/qr.py); the middleware reads the WSGI
+environ directly and keeps each label set's metric child.
 """
 
 import os
 import time
 
-from flask import Blueprint, g, request
+from flask import Blueprint
 from prometheus_client import Counter, Histogram
 
 from logs import bind_request_id, unbind_request_id
@@ -24,30 +28,59 @@ LATENCY = Histogram(
 )
 
 
-@bp.before_app_request
-def _start_request():
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _is_sane_id(incoming) else os.urandom(8).hex()
-    g.request_token = bind_request_id(g.request_id)
-    g.request_started = time.perf_counter()
+class RequestEnvelope:
+    """WSGI middleware: adopt or make the request id (context variable for logs and audit
+    rows, `X-Request-Id` on the response), then count and time the request by endpoint."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        request_id = adopt_request_id(environ)
+        token = bind_request_id(request_id)
+        seen = ["unmatched", "500"]
+
+        def start(line, headers, exc_info=None):
+            headers.append(("X-Request-Id", request_id))
+            # Flask answers before it pops the request (which then leaves the environ)
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            seen[:] = (rule.endpoint if rule is not None else "unmatched", line[:3])
+            return start_response(line, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            unbind_request_id(token)
+            observe(seen[0], environ.get("REQUEST_METHOD", ""), seen[1], started)
 
 
-@bp.after_app_request
-def _finish_request(response):
-    response.headers["X-Request-Id"] = g.get("request_id", "")
-    endpoint = request.endpoint or "unmatched"
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-    LATENCY.labels(endpoint).observe(time.perf_counter() - g.get("request_started", 0))
-    return response
+def adopt_request_id(environ) -> str:
+    """The caller's `X-Request-Id` (nginx's `$request_id`) when sane, else a new one."""
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    return incoming if _is_sane_id(incoming) else os.urandom(8).hex()
+
+
+_counters: dict[tuple[str, str, str], object] = {}
+_timers: dict[str, object] = {}
+
+
+def observe(endpoint: str, method: str, status: str, started: float) -> None:
+    """Count and time one answered request (each label set's metric child kept)."""
+    key = (endpoint, method, status)
+    counter = _counters.get(key) or _counters.setdefault(key, REQUESTS.labels(*key))
+    counter.inc()
+    timer = _timers.get(endpoint) or _timers.setdefault(endpoint, LATENCY.labels(endpoint))
+    timer.observe(time.perf_counter() - started)
+
+
+bp.record_once(lambda state: setattr(state.app, "wsgi_app", RequestEnvelope(state.app.wsgi_app)))
 
 
 @bp.teardown_app_request
 def _release(_exc):
     if not db.is_closed():
         db.close()
-    token = g.pop("request_token", None)
-    if token is not None:
-        unbind_request_id(token)
 
 
 def _is_sane_id(value: str) -> bool:

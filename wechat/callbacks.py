@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.replies import TextReply
-
 from config import WechatApp
+from wechat.safemode import Undecryptable, cdata, safe_mode
 
 MAX_BODY = 64 * 1024
 
@@ -84,7 +82,7 @@ def open_push(
     envelope = _parse(body)
     encrypted = args.get("encrypt_type", "raw") == "aes"
     if encrypted:
-        message = _parse(_decrypt(app, args, envelope).encode())
+        message = _parse(_decrypt(app, args, envelope))
     elif allow_plaintext and "Encrypt" not in envelope:
         message = envelope
     else:
@@ -94,19 +92,16 @@ def open_push(
     return Inbound(message, encrypted, args["timestamp"], args.get("nonce", ""))
 
 
-def _decrypt(app: WechatApp, args, envelope: dict) -> str:
+def _decrypt(app: WechatApp, args, envelope: dict) -> bytes:
     encrypt = envelope.get("Encrypt")
     if not isinstance(encrypt, str) or not app.aes_key:
         raise CallbackRejected(400, "no_ciphertext")
     expected = sign(app.token, args["timestamp"], args.get("nonce", ""), encrypt)
     if not _same(expected, args.get("msg_signature", "")):
         raise CallbackRejected(403, "bad_msg_signature")
-    crypto = WeChatCrypto(app.token, app.aes_key, app.appid)
     try:
-        return crypto.decrypt_message(
-            {"Encrypt": encrypt}, args["msg_signature"], args["timestamp"], args.get("nonce", "")
-        )
-    except Exception as exc:  # bad base64, padding, appid or UTF-8: all mean "not for us"
+        return safe_mode(app).open(encrypt)
+    except Undecryptable as exc:  # bad base64, padding or appid: all mean "not for us"
         raise CallbackRejected(400, "undecryptable") from exc
 
 
@@ -164,19 +159,18 @@ def dedupe_key(message: dict) -> str:
 
 
 def text_reply(message: dict, content: str) -> str:
-    """A passive text reply to `message`, as WeChat's XML."""
-    reply = TextReply(
-        source=message.get("ToUserName", ""),
-        target=message.get("FromUserName", ""),
-        content=content,
-        time=int(time.time()),
+    """A passive text reply to `message`, as WeChat's XML (wechatpy's `TextReply`, without
+    its per-field rendering machinery)."""
+    return (
+        f"<xml><ToUserName>{cdata(str(message.get('FromUserName', '')))}</ToUserName>"
+        f"<FromUserName>{cdata(str(message.get('ToUserName', '')))}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(content)}</Content></xml>"
     )
-    return reply.render()
 
 
 def seal_reply(app: WechatApp, inbound: Inbound, xml: str) -> str:
     """Encrypt a passive reply when the push came encrypted (safe mode)."""
     if not inbound.encrypted:
         return xml
-    crypto = WeChatCrypto(app.token, app.aes_key, app.appid)
-    return crypto.encrypt_message(xml, inbound.nonce, inbound.timestamp)
+    return safe_mode(app).seal(xml, inbound.nonce, inbound.timestamp)
