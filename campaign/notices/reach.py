@@ -3,8 +3,9 @@
 A mini-program subscribe message goes to the person's mini-program identity and spends one
 of their grants for that template (never a send without one); an official-account template
 message goes to their official-account identity if it follows the account. Identities of one
-person share a unionid. The way is chosen once, at a delivery's first claim, in the same
-transaction as the claim, so a consent is spent at most once per delivery.
+person share a unionid. The way is chosen once per delivery, before its first claim, in the
+same transaction that records it on the row (`tasks.notice_sending.prepare`), so a consent is
+spent at most once per delivery.
 """
 
 from collections import namedtuple
@@ -36,7 +37,7 @@ def identity(user_id: int, app: str, followers_only: bool = False) -> WechatUser
 
 def choose_way(notice: Notice, user_id: int) -> tuple[Way | None, str]:
     """The way to reach the user, spending a one-time grant if it is a subscribe message;
-    else (None, why not). Call inside the claim's transaction."""
+    else (None, why not). Call inside the transaction that records the way on the row."""
     reasons = []
     for template in (notice.template, notice.fallback_template):
         if template is None:
