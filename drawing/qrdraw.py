@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
-import qrcode.image.svg
 from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab import rl_config
@@ -66,15 +65,33 @@ def link_png(text: str, module_pixels: int = 10) -> bytes:
 
 
 def link_svg(text: str) -> bytes:
-    """An SVG of the link's QR code on white, for designers' own layouts."""
-    code = qrcode.QRCode(
-        error_correction=ERROR_CORRECT_M,
-        border=QUIET_ZONE,
-        image_factory=qrcode.image.svg.SvgPathFillImage,
-    )
-    code.add_data(text)
-    code.make(fit=True)
-    return code.make_image().to_string(encoding="unicode").encode()
+    """An SVG of the link's QR code on white, for designers' own layouts: one path, one
+    rectangle per horizontal run of dark modules, 1 mm per module (from the same matrix as
+    the PNG and PDF)."""
+    matrix = qr_matrix(text)
+    side = len(matrix)
+    runs = [
+        f"M{start},{y}h{length}v1h-{length}z"
+        for y, row in enumerate(matrix)
+        for start, length in _dark_runs(row)
+    ]
+    return (
+        f'<svg width="{side}mm" height="{side}mm" version="1.1" viewBox="0 0 {side} {side}" '
+        'xmlns="http://www.w3.org/2000/svg"><rect fill="white" x="0" y="0" width="100%" '
+        f'height="100%"/><path d="{"".join(runs)}" fill="#000000"/></svg>'
+    ).encode()
+
+
+def _dark_runs(row) -> list[tuple[int, int]]:
+    """(first column, length) of each run of dark modules in a matrix row."""
+    runs, start = [], None
+    for column, dark in enumerate([*row, False]):
+        if dark and start is None:
+            start = column
+        elif not dark and start is not None:
+            runs.append((start, column - start))
+            start = None
+    return runs
 
 
 @contextmanager
@@ -277,13 +294,8 @@ def _pdf_qr(canvas, matrix, left: float, bottom: float, side: float) -> None:
     canvas.setFillColorRGB(0, 0, 0)
     for row_index, row in enumerate(matrix):
         top = bottom + side - (row_index + 1) * module
-        start = None
-        for column, dark in enumerate([*row, False]):
-            if dark and start is None:
-                start = column
-            elif not dark and start is not None:
-                canvas.rect(left + start * module, top, (column - start) * module, module, 0, 1)
-                start = None
+        for start, length in _dark_runs(row):
+            canvas.rect(left + start * module, top, length * module, module, 0, 1)
 
 
 def _png(image: Image.Image, compress_level: int = 6) -> bytes:
