@@ -57,8 +57,10 @@ def prepare(notice: Notice, rows: list[outbox.Candidate]) -> dict:
     with write_transaction():  # reads, then writes: SQLite must take its lock first
         by_channel: dict[str, list[int]] = {}
         by_reason: dict[str, list[int]] = {}
-        for row_id in outbox.lock_unchosen(notice.id, list(unchosen)):
-            way, reason = reach.choose_way(notice, unchosen[row_id].user_id)
+        locked = outbox.lock_unchosen(notice.id, list(unchosen))
+        chosen = reach.choose_ways(notice, [unchosen[row_id].user_id for row_id in locked])
+        for row_id in locked:
+            way, reason = chosen[unchosen[row_id].user_id]
             if way is None:
                 by_reason.setdefault(reason, []).append(row_id)
             else:
