@@ -29,6 +29,8 @@ RAW_TEMPLATE = "tpl-bench-long-term"  # long-term: the raw clients spend no cons
 KEYS = {"thing1": "thing", "time2": "time"}
 FIELDS = {"thing1": {"source": "campaign_title"}, "time2": {"source": "deadline"}}
 RAW_SECONDS = 8.0
+SETTLE_GOAL = 120.0  # seconds for 100,000 recipients with no rate limit (issue #16)
+RATE_GOAL = 0.95  # share of a configured rate held
 
 
 def main() -> dict:
@@ -56,9 +58,14 @@ def main() -> dict:
     print(f"{'sandbox alone':<30}{raw:9.0f} sends/s ({WORKERS} plain HTTP clients)")
     print(f"ratio outbox/sandbox alone: {ratio:.0%}")
     if RATE:
-        print(f"ratio outbox/configured rate: {figures['send_rate'] / RATE:.1%} (goal ≥ 95%)")
+        print(f"ratio outbox/configured rate: {figures['send_rate'] / RATE:.1%} "
+              f"(goal ≥ {RATE_GOAL:.0%})")  # fmt: skip
     print(f"{'settled end to end':<30}{figures['total_s']:9.1f} s; "
           f"sent twice: {figures['duplicates']}; undecided: {figures['open']}")  # fmt: skip
+    if not RATE:
+        goal = SETTLE_GOAL * RECIPIENTS / 100_000
+        print(f"ratio goal/time (goal < {goal:.0f} s for {RECIPIENTS:,}): "
+              f"{goal / figures['total_s']:.2f}")  # fmt: skip
     print(f"{'peak worker memory':<30}{figures['peak_pss_mb']:9.0f} MB PSS of worker + work-horse; "
           f"largest process {figures['peak_rss_mb']:.0f} MB RSS")  # fmt: skip
     return {**figures, "raw_rate": raw, "ratio": ratio}

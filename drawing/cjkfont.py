@@ -14,7 +14,7 @@ from pathlib import Path
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
-from reportlab.pdfgen.canvas import FILL_NON_ZERO
+from reportlab.lib.rl_accel import fp_str
 
 from config import current_settings
 
@@ -86,6 +86,7 @@ class Outlines:
         self.cmap = self.font.getBestCmap()
         self.advances = self.font["hmtx"].metrics
         self.units_per_em = self.font["head"].unitsPerEm
+        self._paths: dict[str, str] = {}
 
     def _glyph(self, char: str) -> str:
         return self.cmap.get(ord(char), ".notdef")
@@ -96,14 +97,27 @@ class Outlines:
         return units * size / self.units_per_em
 
     def draw(self, canvas, text: str, x: float, baseline: float, size: float) -> None:
-        """Fill `text` at (`x`, `baseline`) in PDF coordinates (y up), in the fill colour set."""
+        """Fill `text` at (`x`, `baseline`) in PDF coordinates (y up), in the fill colour set.
+        Each glyph is filled from its path in font units (written out once per process) and
+        placed by moving the coordinate system: formatting every curve's numbers for every
+        poster took most of a poster PDF's time."""
         scale = size / self.units_per_em
-        path = canvas.beginPath()
+        code = [f"q {fp_str(scale, 0, 0, scale, x, baseline)} cm"]
         for char in text:
             name = self._glyph(char)
-            self.glyphs[name].draw(_CanvasPen(self.glyphs, path, scale, x, baseline))
-            x += self.advances[name][0] * scale
-        canvas.drawPath(path, stroke=0, fill=1, fillMode=FILL_NON_ZERO)  # fonts' fill rule
+            code.append(self._path(name))
+            code.append(f"1 0 0 1 {fp_str(self.advances[name][0])} 0 cm")
+        code.append("Q")
+        canvas._code.append(" ".join(code))
+
+    def _path(self, name: str) -> str:
+        """The glyph's outline as PDF path operators in font units, filled (non-zero rule)."""
+        path = self._paths.get(name)
+        if path is None:
+            pen = _OperatorPen(self.glyphs)
+            self.glyphs[name].draw(pen)
+            path = self._paths[name] = " ".join([*pen.code, "f"]) if pen.code else ""
+        return path
 
 
 @cache
@@ -132,3 +146,23 @@ class _CanvasPen(BasePen):
 
     def _closePath(self):
         self.path.close()
+
+
+class _OperatorPen(BasePen):
+    """fontTools pen → PDF path construction operators, in font units."""
+
+    def __init__(self, glyph_set):
+        super().__init__(glyph_set)
+        self.code: list[str] = []
+
+    def _moveTo(self, point):
+        self.code.append(f"{fp_str(*point)} m")
+
+    def _lineTo(self, point):
+        self.code.append(f"{fp_str(*point)} l")
+
+    def _curveToOne(self, first, second, third):
+        self.code.append(f"{fp_str(*first, *second, *third)} c")
+
+    def _closePath(self):
+        self.code.append("h")

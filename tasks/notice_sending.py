@@ -20,7 +20,7 @@ from campaign.notices import operations as notice_rules
 from campaign.notices import outbox, reach
 from campaign.notices.subscriptions import revoke
 from config import current_settings
-from models import Notice, db
+from models import Notice, db, write_transaction
 from tasks.ratelimit import TokenBucket
 from wechat import calls
 from wechat.client import TokenRejected, mp_client, wxa_client
@@ -45,22 +45,64 @@ BREAKERS = {45009: "daily_quota", 48001: "api_unauthorized"}
 MINIPROGRAM_STATES = {"release": "formal", "trial": "trial", "develop": "developer"}
 
 
-def send_one(notice: Notice, row: outbox.Candidate, limits, buckets: dict) -> str:
-    """Claim and send one row; return what happened. `limits` gives the claim's `lease` and
-    the reservation `hold` (seconds)."""
+def prepare(notice: Notice, rows: list[outbox.Candidate]) -> dict:
+    """Choose the way of every row of a batch that has none, spending its consent, in one
+    transaction (one commit for the batch instead of one per row); rows with no way are
+    settled `no_consent`. Returns {row id: way} for the rows whose way was chosen here; rows
+    another worker is choosing for are left to it."""
+    unchosen = {row.id: row for row in rows if not row.channel}
+    ways: dict = {}
+    if not unchosen:
+        return ways
+    with write_transaction():  # reads, then writes: SQLite must take its lock first
+        by_channel: dict[str, list[int]] = {}
+        by_reason: dict[str, list[int]] = {}
+        locked = outbox.lock_unchosen(notice.id, list(unchosen))
+        chosen = reach.choose_ways(notice, [unchosen[row_id].user_id for row_id in locked])
+        for row_id in locked:
+            way, reason = chosen[unchosen[row_id].user_id]
+            if way is None:
+                by_reason.setdefault(reason, []).append(row_id)
+            else:
+                ways[row_id] = way
+                by_channel.setdefault(way.channel, []).append(row_id)
+        for channel, ids in by_channel.items():
+            outbox.fix_ways(ids, channel)
+        for reason, ids in by_reason.items():
+            outbox.settle_unreachable(ids, reason)
+    return ways
+
+
+def send_one(
+    notice: Notice, row: outbox.Candidate, limits, buckets: dict, ways: dict, unsettled: list
+) -> str:
+    """Claim and send one row whose way is fixed; return what happened. `limits` gives the
+    claim's `lease` and the reservation `hold` (seconds). A send's `sent` is recorded in the
+    next claim's transaction (`unsettled` carries it; `flush` writes what is left), so a
+    delivery costs one commit; a worker killed in between leaves that one row `unknown`."""
     attempt = row.attempts + 1
     with db.atomic():
+        flush(unsettled)
         if not outbox.claim(notice.id, row, limits.lease):
             return SKIPPED
-        way, why_not = _way(notice, row)
-        if way is None:
-            outbox.settle_final(row.id, attempt, *why_not)
-            return why_not[0]
+    way = ways.get(row.id) or reach.way_again(notice, row.user_id, row.channel)
+    if way is None:
+        outbox.settle_final(row.id, attempt, outbox.FAILED, "not_reachable")
+        return outbox.FAILED
     client = wxa_client() if way.channel == reach.WXA_SUBSCRIBE else mp_client()
     outcome = _before_sending(client, buckets[way.channel]) or _outcome(
         lambda: _call(client, notice, way)
     )
+    if outcome.kind == SENT:
+        unsettled.append((row.id, attempt, outcome.msgid))
+        return SENT
     return _record(notice, row.id, attempt, way, outcome, limits.hold)
+
+
+def flush(unsettled: list) -> None:
+    """Write the `sent` outcomes not yet recorded."""
+    while unsettled:
+        outbox.settle_sent(*unsettled.pop(0))
 
 
 def _before_sending(client, bucket: TokenBucket) -> Outcome | None:
@@ -77,19 +119,6 @@ def _before_sending(client, bucket: TokenBucket) -> Outcome | None:
         log.warning("no access token for a notice send", exc_info=True)
         return Outcome(RETRY, "token_unavailable")
     return None
-
-
-def _way(notice: Notice, row: outbox.Candidate):
-    """(way, None) or (None, (state, reason)). The first claim chooses the way and spends the
-    consent; a retry goes the same way without spending another."""
-    if not row.channel:
-        way, reason = reach.choose_way(notice, row.user_id)
-        if way is None:
-            return None, (outbox.NO_CONSENT, reason)
-        outbox.use_channel(row.id, way.channel)
-        return way, None
-    way = reach.way_again(notice, row.user_id, row.channel)
-    return (way, None) if way else (None, (outbox.FAILED, "not_reachable"))
 
 
 def _call(client, notice: Notice, way: reach.Way) -> dict:

@@ -30,7 +30,7 @@ from campaign.notices import outbox
 from campaign.notices.audiences import recipients
 from config import NoticeSettings, current_settings
 from models import Notice, db, utcnow
-from tasks.notice_sending import HALT, REDIS_DOWN, SKIPPED, buckets_for, send_one
+from tasks.notice_sending import HALT, REDIS_DOWN, SKIPPED, buckets_for, flush, prepare, send_one
 from tasks.queue import get_queue, redis_connection
 
 log = logging.getLogger(__name__)
@@ -133,16 +133,24 @@ def _send_rows(notice, ids, settings, buckets, outcomes: dict, started: float) -
     """Send one batch, renewing its reservation as it goes; False when the chain must stop
     (Redis is down, or the notice no longer sends)."""
     renewed = time.monotonic()
-    for row in outbox.candidates(ids):
-        if time.monotonic() - started > settings.job_seconds:
-            break
-        if time.monotonic() - renewed > settings.hold / 3:
-            outbox.renew(ids, settings.hold)
-            renewed = time.monotonic()
-        outcome = send_one(notice, row, settings, buckets)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if outcome == REDIS_DOWN or (outcome in (SKIPPED, HALT) and _stopped(notice.id)):
-            return False
+    rows = outbox.candidates(ids)
+    ways = prepare(notice, rows)
+    unsettled: list = []
+    try:
+        for row in rows:
+            if not row.channel and row.id not in ways:
+                continue  # no consent, or another worker chose its way and sends it
+            if time.monotonic() - started > settings.job_seconds:
+                break
+            if time.monotonic() - renewed > settings.hold / 3:
+                outbox.renew(ids, settings.hold)
+                renewed = time.monotonic()
+            outcome = send_one(notice, row, settings, buckets, ways, unsettled)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == REDIS_DOWN or (outcome in (SKIPPED, HALT) and _stopped(notice.id)):
+                return False
+    finally:
+        flush(unsettled)
     return True
 
 

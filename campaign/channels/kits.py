@@ -9,6 +9,8 @@ failing: the organizer can hand out the posters today and the rest later.
 import csv
 import io
 import re
+import shutil
+import time
 import zipfile
 
 from campaign.channels import assets as codes
@@ -19,6 +21,7 @@ ROUTE_FOLDERS = {"org_dept": "组织部门推荐", "industry_dept": "行业部�
                  "party_school": "党校系统推荐"}  # fmt: skip
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 STORED = {"png", "jpg", "zip"}
+COPY_CHUNK = 64 * 1024
 MANIFEST_FIELDS = ("部门", "征集方式", "地区", "渠道", "渠道码", "链接", "已生成", "缺少")
 
 
@@ -60,7 +63,7 @@ def add_department(
             extension = asset.storage_key.rsplit(".", 1)[-1]
             name = spec.file_name.rsplit(".", 1)[0] + "." + extension
             with storage.open(asset.storage_key) as stream:
-                _write(archive, folder + channel_folder(channel) + name, stream.read())
+                _copy(archive, folder + channel_folder(channel) + name, stream)
 
 
 def readme(department, channels, assets, storage, base_url: str) -> str:
@@ -114,8 +117,21 @@ def write_manifest(archive: zipfile.ZipFile, rows: list[dict]) -> None:
     _write(archive, "清单.csv", ("\ufeff" + text.getvalue()).encode())
 
 
+def _method(name: str) -> int:
+    extension = name.rsplit(".", 1)[-1].lower()
+    return zipfile.ZIP_STORED if extension in STORED else zipfile.ZIP_DEFLATED
+
+
 def _write(archive: zipfile.ZipFile, name: str, content) -> None:
     data = content.encode() if isinstance(content, str) else content
-    extension = name.rsplit(".", 1)[-1].lower()
-    method = zipfile.ZIP_STORED if extension in STORED else zipfile.ZIP_DEFLATED
-    archive.writestr(name, data, compress_type=method)
+    archive.writestr(name, data, compress_type=_method(name))
+
+
+def _copy(archive: zipfile.ZipFile, name: str, stream) -> None:
+    """A stored file into the archive in chunks: the all-departments ZIP holds thousands of
+    files and is written to a file, so no file (and never the archive) is whole in memory."""
+    member = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    member.compress_type = _method(name)
+    member.external_attr = 0o644 << 16
+    with archive.open(member, "w") as out:
+        shutil.copyfileobj(stream, out, COPY_CHUNK)

@@ -2,11 +2,16 @@
 conditional updates, so a job that runs twice, two workers, or a sweeper racing a slow worker
 can never send a row twice. The database is the record; Redis only carries jobs.
 
-    pending ──claim──▶ sending ──▶ sent | failed | unknown
-       ▲  └──(no consent at first claim)──▶ no_consent
-       └── transient error (not_before = now + jittered backoff)
+    pending ──(way chosen)──▶ pending ──claim──▶ sending ──▶ sent | failed | unknown
+       └──(no consent)──▶ no_consent   ▲            │
+                                       └────────────┘ transient error (backoff)
     unknown ──(send-result event)──▶ sent | failed
     unknown ──(organizer re-sends)──▶ pending
+
+A batch's ways are chosen (and one-time consents spent) in one transaction before its rows
+are claimed one by one; the way is fixed on the row, so every later claim goes the same way
+and spends nothing. Only the claim makes a send possible, and at most one row per worker is
+ever `sending`: a killed worker leaves at most one `unknown`.
 
 `lease_until` says until when some job answers for a row: on `sending` rows the claim's
 lease (expired → `unknown`, because the request may have reached WeChat); on `pending` rows
@@ -107,13 +112,54 @@ def candidates(ids: list[int]) -> list[Candidate]:
     ]
 
 
+def _sending_notice(notice_id: int):
+    return Notice.select(Notice.id).where((Notice.id == notice_id) & (Notice.state == "sending"))
+
+
+def lock_unchosen(notice_id: int, ids: list[int]) -> list[int]:
+    """Of `ids`, the pending rows whose way is not chosen yet, locked until the transaction
+    ends (SQLite: the write lock; PostgreSQL: the rows' locks, so a second worker choosing the
+    same rows waits, then finds their way chosen and leaves them)."""
+    if not ids:
+        return []
+    locked = (
+        Delivery.update(updated_at=utcnow())
+        .where(
+            Delivery.id.in_(ids)
+            & (Delivery.state == PENDING)
+            & (Delivery.channel == "")
+            & Delivery.notice.in_(_sending_notice(notice_id))
+        )
+        .returning(Delivery.id)
+        .tuples()
+        .execute()
+    )
+    return sorted(row_id for (row_id,) in locked)
+
+
+def fix_ways(ids: list[int], channel: str) -> None:
+    """Record the way chosen for rows locked by `lock_unchosen` (their consents are spent in
+    the same transaction)."""
+    if ids:
+        Delivery.update(channel=channel).where(Delivery.id.in_(ids)).execute()
+
+
+def settle_unreachable(ids: list[int], reason: str) -> None:
+    """pending → no_consent, for rows locked by `lock_unchosen` that have no way."""
+    if ids:
+        Delivery.update(
+            state=NO_CONSENT,
+            reason=reason,
+            attempts=Delivery.attempts + 1,
+            lease_until=None,
+            updated_at=utcnow(),
+        ).where(Delivery.id.in_(ids)).execute()
+
+
 def claim(notice_id: int, row: Candidate, lease: float) -> bool:
     """pending → sending, only if nobody moved the row since it was read and the notice is
     still sending. The single conditional UPDATE that makes every re-run harmless."""
     now = utcnow()
-    sending_notice = Notice.select(Notice.id).where(
-        (Notice.id == notice_id) & (Notice.state == "sending")
-    )
     return bool(
         Delivery.update(
             state=SENDING,
@@ -126,7 +172,7 @@ def claim(notice_id: int, row: Candidate, lease: float) -> bool:
             & (Delivery.state == PENDING)
             & (Delivery.attempts == row.attempts)
             & (Delivery.not_before <= now)
-            & Delivery.notice.in_(sending_notice)
+            & Delivery.notice.in_(_sending_notice(notice_id))
         )
         .execute()
     )
@@ -144,11 +190,6 @@ def _settle(row_id: int, attempt: int, **changes) -> bool:
         )
         .execute()
     )
-
-
-def use_channel(row_id: int, channel: str) -> None:
-    """Fix the way a row is sent, at its first claim (its consent is spent with it)."""
-    Delivery.update(channel=channel).where(Delivery.id == row_id).execute()
 
 
 def settle_sent(row_id: int, attempt: int, msgid) -> bool:

@@ -3,8 +3,9 @@
 A mini-program subscribe message goes to the person's mini-program identity and spends one
 of their grants for that template (never a send without one); an official-account template
 message goes to their official-account identity if it follows the account. Identities of one
-person share a unionid. The way is chosen once, at a delivery's first claim, in the same
-transaction as the claim, so a consent is spent at most once per delivery.
+person share a unionid. The way is chosen once per delivery, before its first claim, in the
+same transaction that records it on the row (`tasks.notice_sending.prepare`), so a consent is
+spent at most once per delivery.
 """
 
 from collections import namedtuple
@@ -36,7 +37,7 @@ def identity(user_id: int, app: str, followers_only: bool = False) -> WechatUser
 
 def choose_way(notice: Notice, user_id: int) -> tuple[Way | None, str]:
     """The way to reach the user, spending a one-time grant if it is a subscribe message;
-    else (None, why not). Call inside the claim's transaction."""
+    else (None, why not). Call inside the transaction that records the way on the row."""
     reasons = []
     for template in (notice.template, notice.fallback_template):
         if template is None:
@@ -46,6 +47,56 @@ def choose_way(notice: Notice, user_id: int) -> tuple[Way | None, str]:
             return way, ""
         reasons.append(reason)
     return None, reasons[0]
+
+
+def choose_ways(notice: Notice, user_ids: list[int]) -> dict[int, tuple[Way | None, str]]:
+    """`choose_way` for a batch of distinct users, in the same transaction. The common case
+    (a subscribe message to the audience's own mini-program identity) takes three statements
+    for the whole batch: identities, grants, and spending the one-time grants (`RETURNING`
+    says whose were spent, so a grant another notice spent meanwhile is not counted). Everyone
+    else goes through `choose_way`, one by one."""
+    chosen: dict[int, tuple[Way | None, str]] = {}
+    template = notice.template
+    if template is not None and template.channel == WXA_SUBSCRIBE and user_ids:
+        openids = dict(
+            WechatUser.select(WechatUser.id, WechatUser.openid)
+            .where(WechatUser.id.in_(user_ids) & (WechatUser.app == "wxa"))
+            .tuples()
+        )
+        of_template = SubscriptionGrant.template_id == template.template_id
+        usable = SubscriptionGrant.select(
+            SubscriptionGrant.user, SubscriptionGrant.long_term
+        ).where(
+            SubscriptionGrant.user.in_(list(openids))
+            & of_template
+            & ((SubscriptionGrant.remaining > 0) | SubscriptionGrant.long_term)
+        )
+        long_term, one_time = [], []
+        for user_id, is_long_term in usable.tuples():
+            (long_term if is_long_term else one_time).append(user_id)
+        spent = []
+        if one_time:
+            spent = [
+                user_id
+                for (user_id,) in SubscriptionGrant.update(
+                    remaining=SubscriptionGrant.remaining - 1
+                )
+                .where(
+                    SubscriptionGrant.user.in_(one_time)
+                    & of_template
+                    & (SubscriptionGrant.remaining > 0)
+                    & ~SubscriptionGrant.long_term
+                )
+                .returning(SubscriptionGrant.user)
+                .tuples()
+                .execute()
+            ]
+        for user_id in (*long_term, *spent):
+            chosen[user_id] = (Way(WXA_SUBSCRIBE, template, user_id, openids[user_id]), "")
+    for user_id in user_ids:
+        if user_id not in chosen:
+            chosen[user_id] = choose_way(notice, user_id)
+    return chosen
 
 
 def _way(template: MessageTemplate, user_id: int) -> tuple[Way | None, str]:

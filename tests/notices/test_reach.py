@@ -91,6 +91,32 @@ def test_a_grant_is_spent_at_most_once_for_two_claims(notices, person):
     assert first is not None and second is None and why == "no_grant"
 
 
+def test_a_batch_chooses_as_one_by_one_and_spends_each_grant_once(notices, person, campaign):
+    once = WechatUser.create(app="wxa", openid="o-once")
+    record_answers(once, {"SUB1": "accept"})
+    twice = WechatUser.create(app="wxa", openid="o-twice")
+    record_answers(twice, {"SUB1": "accept"})
+    record_answers(twice, {"SUB1": "accept"})
+    forever = WechatUser.create(app="wxa", openid="o-forever")
+    SubscriptionGrant.create(user=forever, template_id="SUB1", remaining=0, long_term=True)
+    nobody = WechatUser.create(app="wxa", openid="o-nobody")
+    audience = [once.id, twice.id, forever.id, nobody.id, person["mp"].id]
+    first = reach.choose_ways(notices["both"], audience)
+    seen = {user: (way.channel, way.openid) if way else why for user, (way, why) in first.items()}
+    assert seen == {
+        once.id: (reach.WXA_SUBSCRIBE, "o-once"),
+        twice.id: (reach.WXA_SUBSCRIBE, "o-twice"),
+        forever.id: (reach.WXA_SUBSCRIBE, "o-forever"),
+        nobody.id: "no_grant",  # no twin to follow the official account
+        person["mp"].id: (reach.MP_TEMPLATE, "o-mp"),  # no grant: the fallback, one by one
+    }  # fmt: skip
+    assert [grants(user) for user in (once, twice, forever)] == [0, 1, 0]
+    again = reach.choose_ways(notices["alone"], [once.id, twice.id, forever.id])
+    assert [again[user.id][0] is not None for user in (once, twice, forever)] == [False, True, True]
+    assert again[once.id] == (None, "no_grant")
+    assert [grants(user) for user in (once, twice, forever)] == [0, 0, 0]
+
+
 # --- count_reachable -------------------------------------------------------------------------
 
 

@@ -29,7 +29,11 @@ def make_app(state: SandboxState) -> Flask:
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
-    """No access log on stderr: `GET /__admin/requests` is the sandbox's access log."""
+    """No access log on stderr: `GET /__admin/requests` is the sandbox's access log. HTTP/1.1
+    keeps connections open between requests, as WeChat's servers do, so a client's
+    connection reuse is measured as it will be in production (the server is threaded)."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
