@@ -28,6 +28,10 @@ class WrkResult:
     def rate(self) -> float:
         return self.requests / self.seconds
 
+    def percentile(self, p: float) -> float:
+        """The same reading as `loadgen.Result.percentile` (wrk reports p50 and p99)."""
+        return {0.5: self.p50_ms, 0.99: self.p99_ms}[p]
+
     def line(self, name: str) -> str:
         return (
             f"{name:<28} {self.rate:9.0f} req/s   p50 {self.p50_ms:6.2f} ms   "
@@ -48,15 +52,23 @@ def request_line(method: str, path: str, body: bytes = b"", headers: dict | None
     return f"{method}\t{path}\t{text}\t{extra}"
 
 
-def run(port: int, lines: list[str], seconds: float, connections: int = 4, threads: int = 1):
-    """wrk against 127.0.0.1:`port` for `seconds`, cycling through `lines`."""
+def run(
+    port: int,
+    lines: list[str],
+    seconds: float,
+    connections: int = 4,
+    threads: int = 1,
+    pause_ms: int = 0,
+):
+    """wrk against 127.0.0.1:`port` for `seconds`, cycling through `lines`; `pause_ms` paces
+    each connection (see wrk_cycle.lua)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as file:
         file.write("\n".join(lines) + "\n")
         file.flush()
         command = [
             "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
             "--timeout", "10s", "-s", str(SCRIPT), f"http://127.0.0.1:{port}",
-            "--", file.name, str(threads),
+            "--", file.name, str(threads), str(pause_ms),
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("WRK_RESULT "))

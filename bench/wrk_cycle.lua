@@ -2,7 +2,10 @@
 -- request of a run can be distinct (encrypted WeChat pushes, each a new event).
 -- Requests file: one per line, "METHOD<TAB>PATH<TAB>BODY<TAB>HEADERS", BODY without tabs or
 -- newlines, HEADERS "Name: value" pairs joined by "|" (both may be empty).
--- Usage: wrk -s bench/wrk_cycle.lua URL -- FILE THREADS
+-- Usage: wrk -s bench/wrk_cycle.lua URL -- FILE THREADS [PAUSE_MS]
+-- PAUSE_MS paces the run: each connection waits that long before its next request, so C
+-- connections send about C * 1000 / PAUSE_MS requests a second (wrk 4 has no -R; this is
+-- closed-loop pacing, so latency is counted from each request's actual send).
 local counter = 0
 
 function setup(thread)
@@ -12,6 +15,7 @@ end
 
 function init(args)
   local file, threads = args[1], tonumber(args[2])
+  pause = tonumber(args[3] or "0")
   requests, index, wrapped = {}, 0, 0
   local line_no = 0
   for line in io.lines(file) do
@@ -30,6 +34,10 @@ function init(args)
     end
     line_no = line_no + 1
   end
+end
+
+function delay()
+  return pause
 end
 
 function request()
