@@ -115,9 +115,9 @@ def _load(db, campaign) -> list[int]:
 
     now = start.isoformat(" ")
     copy("department", ("id", "campaign_id", "name", "route", "region", "contact_name",
-                        "contact_phone", "invite_code", "active", "created_at"),
-         ((n, campaign.id, f"推荐单位{n:04d}", routes[n % 3], "", "", "", f"inv{n:09d}", True, now)
-          for n in range(1, DEPARTMENTS + 1)))  # fmt: skip
+                        "contact_phone", "invite_code", "invite_uses", "active", "created_at"),
+         ((n, campaign.id, f"推荐单位{n:04d}", routes[n % 3], "", "", "", f"inv{n:09d}", 0, True,
+           now) for n in range(1, DEPARTMENTS + 1)))  # fmt: skip
     channels = [(n, ((n - 1) % DEPARTMENTS) + 1) for n in range(1, 1201)]
     copy("channel", ("id", "campaign_id", "department_id", "route", "code", "label", "active",
                      "created_at"),

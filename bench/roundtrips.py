@@ -3,11 +3,11 @@
 `counting()` makes every new pooled connection hand out cursors that record each statement
 sent, including what peewee sends on its own (BEGIN, COMMIT, the pool's liveness check), so
 a test can assert how many round trips a request costs and the benchmarks can print them.
-`python -m bench.roundtrips` prints the count for each step of the deadline-day paths
-(login → unit → entry → submit, and a check-in) on DATABASE_URL, which must be PostgreSQL.
+`per_request(send)` is one request's statements; the check-in benchmark prints its count.
 """
 
 import contextlib
+import re
 
 import psycopg2.extensions
 
@@ -43,6 +43,26 @@ def counting():
         else:
             database.connect_params["cursor_factory"] = previous
         _reconnect()
+
+
+def per_request(send) -> list[str]:
+    """The statements one request (`send()`, returning a response) costs, as it would on a
+    warm worker: a pooled connection is checked out and back first, as between requests."""
+    with counting() as statements:
+        db.connect()
+        db.close()
+        statements.clear()
+        response = send()
+        if response.status_code >= 300:
+            raise AssertionError(f"{response.status_code}: {response.get_data(as_text=True)}")
+        return list(statements)
+
+
+def label(statement: str) -> str:
+    """A statement in two words for a report: `SELECT auth_session`, `INSERT redemption`."""
+    verb = statement.split(None, 1)[0].upper() if statement.strip() else "?"
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', statement)
+    return f"{verb} {table.group(1)}" if table else verb
 
 
 def _reconnect() -> None:

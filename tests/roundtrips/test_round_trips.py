@@ -9,7 +9,7 @@ must say why (docs/deploy.md, "Scaling out", explains the arithmetic).
 import psycopg2
 import pytest
 
-from bench.roundtrips import counting
+from bench.roundtrips import counting, per_request
 from models import db
 from tests.factories import COMPLETE, UNIT
 from tests.redeem.redeem_fixtures import many_tickets, organizer_token
@@ -25,15 +25,7 @@ def postgres_only(app):
         pytest.skip("round trips are counted on PostgreSQL (DATABASE_URL=postgresql://…)")
 
 
-def trips(send) -> list[str]:
-    """The statements one request sends, after a warm-up checkout of a pooled connection."""
-    with counting() as statements:
-        db.connect()
-        db.close()  # the connection now waits in the pool, as between two requests
-        statements.clear()
-        response = send()
-        assert response.status_code < 300, response.get_json()
-        return list(statements)
+trips = per_request
 
 
 def test_signup_path_round_trips(client, wechat, settings, open_window):
