@@ -6,9 +6,11 @@ itself is owned by `migrations/`; a test keeps this file and the migrations in s
 No Flask, RQ or wechatpy here.
 """
 
+import contextlib
 import datetime
 import json
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -30,6 +32,7 @@ from peewee import (
 )
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +42,34 @@ db = DatabaseProxy()
 def utcnow() -> datetime.datetime:
     """Naive UTC now: what every DateTimeField here stores."""
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class PooledPostgresqlTrustingRecent(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool without a `SELECT 1` on every checkout of a fresh connection.
+
+    peewee pings each pooled connection before handing it out: one extra round trip on every
+    request, the largest single cost of a check-in (docs/deploy.md, "Scaling out"). A
+    connection returned to the pool less than `PING_AFTER` seconds ago, idle and not closed
+    by the driver, is handed out as is; an older one is still pinged, so connections that sat
+    idle through a database restart or a firewall's idle timeout are still weeded out."""
+
+    PING_AFTER = 5.0  # seconds
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned_at: dict[int, float] = {}
+
+    def _is_closed(self, conn):
+        returned = self._returned_at.pop(id(conn), None)
+        fresh = returned is not None and time.monotonic() - returned < self.PING_AFTER
+        if fresh and not conn.closed and conn.info.transaction_status == TRANSACTION_STATUS_IDLE:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        super()._close(conn, close_conn)
+        if not close_conn and not conn.closed:
+            self._returned_at[id(conn)] = time.monotonic()
 
 
 def make_database(url: str, pool_size: int = 10):
@@ -51,7 +82,7 @@ def make_database(url: str, pool_size: int = 10):
             pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000},
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        return PooledPostgresqlDatabase(
+        return PooledPostgresqlTrustingRecent(
             parsed.path.lstrip("/"),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -73,6 +104,14 @@ def write_transaction():
     if isinstance(db.obj, PostgresqlDatabase):
         return db.atomic()
     return db.atomic("IMMEDIATE")
+
+
+def insert_guard():
+    """Around an INSERT that may lose a race to a unique index: a savepoint inside a
+    transaction (so the IntegrityError leaves the transaction usable), nothing in autocommit,
+    where the failed statement is all that is undone (BEGIN and COMMIT would be two more
+    round trips)."""
+    return db.atomic() if db.in_transaction() else contextlib.nullcontext()
 
 
 def init_db(url: str, pool_size: int = 10):

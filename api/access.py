@@ -3,8 +3,7 @@
 Someone else's object answers 404, exactly like a missing one, so ids cannot be probed.
 """
 
-from api.security import current_user
-from campaign.definition import current_campaign
+from api.security import current_user, request_campaign
 from campaign.problems import NotFound
 from campaign.users import same_person
 from models import Campaign, Entry, Unit
@@ -12,7 +11,7 @@ from models import Campaign, Entry, Unit
 
 def open_campaign() -> Campaign:
     """The current campaign, or 404 `no_campaign`."""
-    campaign = current_campaign()
+    campaign = request_campaign()
     if campaign is None:
         raise NotFound("no_campaign", "当前没有进行中的征集活动")
     return campaign

@@ -54,7 +54,7 @@ def role_required(*roles: str):
             account = current_account()
             if account.role not in roles and account.role != "admin":
                 raise ApiError(403, "forbidden", "没有权限进行此操作")
-            campaign = current_campaign()
+            campaign = request_campaign()
             if campaign is not None and not covers(account, campaign):
                 raise ApiError(403, "wrong_campaign", "该账号不属于当前征集活动")
             return view(*args, **kwargs)
@@ -62,6 +62,14 @@ def role_required(*roles: str):
         return wrapped
 
     return decorate
+
+
+def request_campaign():
+    """The current campaign (or None), read once per request: the role check and the view
+    both need it, and a second identical SELECT would be a round trip for nothing."""
+    if "current_campaign" not in g:
+        g.current_campaign = current_campaign()
+    return g.current_campaign
 
 
 def console_actor() -> str:

@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark, one after the other."""
 
-from bench import callback, casebook, checkin, console, funnel, notices, qr, review, search
+from bench import callback, casebook, checkin, console, funnel, notices, qr, review, search, signup
 from bench import publication as publication_bench
 
 BENCHMARKS = (
@@ -11,6 +11,7 @@ BENCHMARKS = (
     console.main,
     publication_bench.main,
     checkin.main,
+    signup.main,
     review.main,
     casebook.main,
     search.main,

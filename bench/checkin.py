@@ -50,9 +50,9 @@ def database_url() -> str | None:
 
 def round_trips(url: str, count: int = 200) -> tuple[float, float]:
     """This machine's PostgreSQL latency now, in ms: a `SELECT 1`, and a committed INSERT (a
-    WAL flush). A check-in costs six round trips (the pool's liveness `SELECT 1`, the token's
-    session and account, the campaign, the ticket, the INSERT), so these bound what any code
-    can reach here."""
+    WAL flush). A check-in costs four round trips (the token's session with its account, the
+    campaign, the ticket, the INSERT; counted by `trips`), so these bound what any code can
+    reach here."""
     import psycopg2
 
     connection = psycopg2.connect(url)
@@ -113,6 +113,7 @@ def main() -> dict:
             warmed = loadgen.run(port, warm, 30)
             result = loadgen.run(port, scans, SECONDS)
         stored = _helper(env, "count", str(seeded["session"]))
+        trips = _helper(env, "trips")
         select_ms, commit_ms = round_trips(url)
     ratio = result.rate / GOAL
     print(f"check-in benchmark (PostgreSQL, gunicorn {WORKERS} sync workers, {CLIENTS} clients,")
@@ -122,6 +123,7 @@ def main() -> dict:
     print(f"ratio to the goal of {GOAL:.0f} check-ins/s: {ratio:.0%} (goal ≥ 100%)")
     print(f"check-ins per hello: {result.rate / hello.rate:.0%} (how far the machine allows)")
     print(f"PostgreSQL now: SELECT 1 {select_ms:.2f} ms, committed INSERT {commit_ms:.2f} ms")
+    print(f"database round trips per check-in: {len(trips)} (counted: {', '.join(trips)})")
     answered = warmed.requests + result.requests
     print(f"redemptions stored: {stored} for {answered} answered scans (must be equal)")
     return {"rate": result.rate, "ratio": ratio, "hello": hello.rate, "lost": answered - stored}
@@ -135,6 +137,8 @@ def _command(args: list[str]) -> object:
     from campaign.sessions import issue_token
     from models import Attendee, Redemption, db
 
+    if args[0] == "trips":
+        return _trips()
     runtime.bootstrap()
     with db.connection_context():
         if args[0] == "seed":
@@ -151,6 +155,27 @@ def _command(args: list[str]) -> object:
                 .count()
             )
     raise SystemExit(f"unknown command {args}")
+
+
+def _trips() -> list[str]:
+    """The statements one check-in sends, each as verb and table (bench/roundtrips.py)."""
+    from app import create_app
+    from bench.roundtrips import label, per_request
+    from campaign.accounts import create_account
+    from campaign.definition import current_campaign
+    from campaign.sessions import issue_token
+    from models import db
+
+    client = create_app().test_client()
+    with db.connection_context():
+        campaign = current_campaign()
+        session, codes = _tickets(campaign, 1)
+        name = f"bench-trips-{session.id}"
+        account = create_account(name, "bench-password", "organizer", "压测签到", campaign)
+        headers = {"Authorization": f"Bearer {issue_token(account)[0]}"}
+    body = {"code": codes[0], "nonce": "trips"}
+    statements = per_request(lambda: client.post("/api/v1/org/redeem", json=body, headers=headers))
+    return [label(statement) for statement in statements]
 
 
 def _tickets(campaign, count: int):

@@ -1,10 +1,10 @@
 """Funnel queries at 1,000,000 touches and 100,000 entries, on PostgreSQL.
 
-Goal (DESIGN §8): under 200 ms. Runs only when DATABASE_URL points at PostgreSQL; it works
-in a scratch database it creates and drops. Data is bulk-loaded with COPY; touches are then
-counted into the roll-up by the real `roll_up` code (its rate is reported too). Side by side,
-as the other benchmarks: the campaign-wide distinct count straight from the raw touches,
-which is what the roll-up saves.
+Goal: under 100 ms per query (issue 16 item 5; DESIGN §8 asked for 200 ms). Runs only when
+DATABASE_URL points at PostgreSQL; it works in a scratch database it creates and drops. Data
+is bulk-loaded with COPY; touches are then counted into the roll-up by the real `roll_up`
+code (its rate is reported too). Side by side, as the other benchmarks: the campaign-wide
+distinct count straight from the raw touches, which is what the roll-up saves.
 """
 
 import csv
@@ -66,7 +66,7 @@ def _run(url: str) -> dict:
         print(f"{name:<42} {ms:8.1f} ms (median of {RUNS})")
     worst = max(ms for name, ms in timings.items() if not name.startswith("raw"))
     saved = timings["raw COUNT(DISTINCT) over touches"] / timings["campaign + routes (overview)"]
-    print(f"slowest funnel query: {worst:.0f} ms (goal < 200 ms); the raw distinct count alone "
+    print(f"slowest funnel query: {worst:.0f} ms (goal < 100 ms); the raw distinct count alone "
           f"takes {saved:.1f}× the whole roll-up overview")  # fmt: skip
     return timings
 
@@ -115,9 +115,9 @@ def _load(db, campaign) -> list[int]:
 
     now = start.isoformat(" ")
     copy("department", ("id", "campaign_id", "name", "route", "region", "contact_name",
-                        "contact_phone", "invite_code", "active", "created_at"),
-         ((n, campaign.id, f"推荐单位{n:04d}", routes[n % 3], "", "", "", f"inv{n:09d}", True, now)
-          for n in range(1, DEPARTMENTS + 1)))  # fmt: skip
+                        "contact_phone", "invite_code", "invite_uses", "active", "created_at"),
+         ((n, campaign.id, f"推荐单位{n:04d}", routes[n % 3], "", "", "", f"inv{n:09d}", 0, True,
+           now) for n in range(1, DEPARTMENTS + 1)))  # fmt: skip
     channels = [(n, ((n - 1) % DEPARTMENTS) + 1) for n in range(1, 1201)]
     copy("channel", ("id", "campaign_id", "department_id", "route", "code", "label", "active",
                      "created_at"),

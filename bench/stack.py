@@ -101,8 +101,9 @@ def on_scratch_postgres(name: str, run):
     finally:
         from models import db
 
-        if not db.is_closed():
-            db.close()
-        db.obj.close_all()
+        if db.obj is not None:  # the benchmark used it in this process
+            if not db.is_closed():
+                db.close()
+            db.obj.close_all()
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         admin.close()

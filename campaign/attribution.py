@@ -8,7 +8,7 @@ different WeChat users: attribution follows the unionid from one to the other.
 
 from peewee import IntegrityError
 
-from models import Attribution, Campaign, Channel, WechatUser, db
+from models import Attribution, Campaign, Channel, WechatUser, insert_guard
 
 ONLINE_ROUTE = "online"
 
@@ -26,7 +26,7 @@ def attribute(campaign: Campaign, user: WechatUser, channel: Channel | None) -> 
         "department": channel.department_id if channel else None,
     }
     try:
-        with db.atomic():
+        with insert_guard():
             return Attribution.create(**values)
     except IntegrityError:  # a concurrent touch of the same user got there first
         return Attribution.get((Attribution.campaign == campaign) & (Attribution.user == user))
@@ -51,7 +51,7 @@ def attribution_of(campaign: Campaign, user: WechatUser) -> Attribution | None:
     if sibling is None:
         return None
     try:
-        with db.atomic():
+        with insert_guard():
             return Attribution.create(
                 campaign=campaign,
                 user=user,

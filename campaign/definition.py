@@ -152,6 +152,17 @@ def current_campaign() -> Campaign | None:
     return Campaign.get_or_none(Campaign.is_current)
 
 
+def option_codes(campaign: Campaign, *kinds: str) -> dict[str, set[str]]:
+    """kind → the campaign's option codes of that kind, for several kinds in one query."""
+    codes: dict[str, set[str]] = {kind: set() for kind in kinds}
+    rows = CampaignOption.select(CampaignOption.kind, CampaignOption.code).where(
+        (CampaignOption.campaign == campaign) & CampaignOption.kind.in_(kinds)
+    )
+    for kind, code in rows.tuples():
+        codes[kind].add(code)
+    return codes
+
+
 def options(campaign: Campaign, kind: str) -> list[CampaignOption]:
     """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order."""
     return list(

@@ -9,6 +9,8 @@ import datetime
 import hashlib
 import secrets
 
+from peewee import JOIN
+
 from models import Account, AuthSession, WechatUser, utcnow
 
 TOKEN_LIFETIME = datetime.timedelta(days=7)
@@ -35,12 +37,21 @@ def issue_token(
 
 
 def _live_session(token: str) -> AuthSession | None:
+    """The live session with its holder (user or account) read in the same query: one round
+    trip per authenticated request instead of two."""
     if not token or len(token) > 128:
         return None
-    return AuthSession.get_or_none(
-        (AuthSession.token_hash == _digest(token))
-        & (AuthSession.expires_at > utcnow())
-        & AuthSession.revoked_at.is_null()
+    return (
+        AuthSession.select(AuthSession, WechatUser, Account)
+        .join(WechatUser, JOIN.LEFT_OUTER)
+        .switch(AuthSession)
+        .join(Account, JOIN.LEFT_OUTER)
+        .where(
+            (AuthSession.token_hash == _digest(token))
+            & (AuthSession.expires_at > utcnow())
+            & AuthSession.revoked_at.is_null()
+        )
+        .first()
     )
 
 

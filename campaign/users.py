@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from campaign.names import clean_name
-from models import WechatUser, db, utcnow
+from models import WechatUser, insert_guard, utcnow
 
 
 def upsert_user(app: str, openid: str, **fields) -> WechatUser:
@@ -17,7 +17,7 @@ def upsert_user(app: str, openid: str, **fields) -> WechatUser:
     user = WechatUser.get_or_none(where)
     if user is None:
         try:
-            with db.atomic():
+            with insert_guard():
                 return WechatUser.create(app=app, openid=openid, **values)
         except IntegrityError:  # a concurrent first login won the race
             user = WechatUser.get(where)

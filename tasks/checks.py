@@ -23,8 +23,14 @@ from wechat.client import wxa_client
 
 def enqueue_content_check(entry_id: int) -> None:
     """Check the entry's current version (after submit, or an edit after submit)."""
-    version = Entry.get_by_id(entry_id).version
-    Entry.update(content_check="pending").where(Entry.id == entry_id).execute()
+    marked = (  # one round trip: mark it pending and learn which version that is
+        Entry.update(content_check="pending")
+        .where(Entry.id == entry_id)
+        .returning(Entry.version)
+        .tuples()
+        .execute()
+    )
+    version = next(iter(marked))[0]
     get_queue("default").enqueue(
         check_entry_text,
         entry_id,

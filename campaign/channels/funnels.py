@@ -206,16 +206,13 @@ def _history_rungs(in_scope=None):
         StatusChange.to_status.in_(DOWNWARD)
         & (_rung(StatusChange.from_status) > _rung(StatusChange.to_status))
     )
-    return (
-        StatusChange.select(
-            StatusChange.entry.alias("entry_id"),
-            fn.MAX(_rung(StatusChange.to_status)).alias("rung"),
-        )
-        .join(Entry)
-        .where(StatusChange.entry.in_(moved_down) & (in_scope if in_scope is not None else True))
-        .group_by(StatusChange.entry)
-        .alias("history")
-    )
+    query = StatusChange.select(
+        StatusChange.entry.alias("entry_id"),
+        fn.MAX(_rung(StatusChange.to_status)).alias("rung"),
+    ).where(StatusChange.entry.in_(moved_down))
+    if in_scope is not None:  # joining every entry for nothing cost a third of the query
+        query = query.join(Entry).where(in_scope)
+    return query.group_by(StatusChange.entry).alias("history")
 
 
 def _rung(status):

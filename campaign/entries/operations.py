@@ -5,11 +5,12 @@ Drafts save anything, always: nothing a unit typed is ever refused or lost (the 
 problem, each with a stable code, so the mini-program can show them all together.
 """
 
+import contextlib
 import datetime
 
 from campaign.attribution import attribute, attribution_of
 from campaign.audit import record
-from campaign.definition import options
+from campaign.definition import option_codes
 from campaign.entries import evidence, status
 from campaign.entries.wordcount import count_zi
 from campaign.problems import PROBLEM_MESSAGES, Invalid, Refused, problem
@@ -116,7 +117,7 @@ def find_late_code(entry: Entry, code: str | None, now=None) -> LateCode | None:
 
 def create_entry(campaign: Campaign, user: WechatUser, unit: Unit, fields: dict) -> Entry:
     """A new draft, stamped with the user's route and department (their first touch)."""
-    attribution = attribution_of(campaign, user) or attribute(campaign, user, None)
+    attribution = attribute(campaign, user, None)  # the existing one, else the first touch
     values = {name: fields[name] for name in EDITABLE_FIELDS if name in fields}
     with db.atomic():
         entry = Entry.create(
@@ -128,7 +129,7 @@ def create_entry(campaign: Campaign, user: WechatUser, unit: Unit, fields: dict)
             department=attribution.department_id,
             **values,
         )
-        _keep_revision(entry)
+        _keep_revision(entry, prune=False)  # a new entry has nothing older to drop
         record(f"user:{user.id}", "entry.create", entry, None, values, campaign.id)
     return entry
 
@@ -188,8 +189,10 @@ def remove_evidence(entry: Entry, attachment: Attachment, storage, actor: str) -
     return entry
 
 
-def _keep_revision(entry: Entry) -> None:
+def _keep_revision(entry: Entry, prune: bool = True) -> None:
     EntryRevision.create(entry=entry, data={name: getattr(entry, name) for name in EDITABLE_FIELDS})
+    if not prune:
+        return
     stale = (
         EntryRevision.select(EntryRevision.id)
         .where(EntryRevision.entry == entry)
@@ -232,9 +235,8 @@ def _check_window(entry: Entry, late_code, now) -> list[dict]:
 
 def _check_choices(entry: Entry, campaign: Campaign) -> list[dict]:
     found = []
-    tracks = {o.code for o in options(campaign, "track")}
-    domains = {o.code for o in options(campaign, "domain")}
-    themes = {o.code for o in options(campaign, "theme")}
+    choices = option_codes(campaign, "track", "domain", "theme")
+    tracks, domains, themes = choices["track"], choices["domain"], choices["theme"]
     if not entry.track:
         found.append(problem("track", "required"))
     elif entry.track not in tracks:
@@ -297,10 +299,13 @@ def submit(
     problems = check_submission(entry, late_code, now)
     if problems:
         raise Invalid(problems)
-    with db.atomic():
-        if now >= deadline(entry.campaign):
+    late = now >= deadline(entry.campaign)
+    # Only a late submit spends a code with the move; else the move's own transaction is all
+    # (an outer one would turn it into a savepoint: two round trips for nothing).
+    with db.atomic() if late else contextlib.nullcontext():
+        if late:
             _spend_late_code(entry, late_code, now)
-        note = f"late code {late_code}" if now >= deadline(entry.campaign) else ""
+        note = f"late code {late_code}" if late else ""
         consent = {} if name_consent is None else {"name_consent": name_consent}
         return status.move(
             entry,

@@ -2,6 +2,7 @@
 
 import peewee
 import pytest
+from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.schema_diff import diff_models
 
 from models import MODELS, Campaign, Delivery, Notice, WechatUser, db, make_database
@@ -63,7 +64,7 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
 
 def test_postgres_urls_get_a_connection_pool():
     database = make_database("postgresql://user:p%40ss@db.example:6543/campaign", pool_size=7)
-    assert type(database).__name__ == "PooledPostgresqlDatabase"
+    assert isinstance(database, PooledPostgresqlDatabase)
     assert database.connect_params["password"] == "p@ss"
     assert database.connect_params["port"] == 6543
     assert database._max_connections == 7
