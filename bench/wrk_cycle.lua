@@ -27,7 +27,7 @@ function init(args)
       end
       if body == "" then
         body = nil
-      else
+      elseif headers["Content-Type"] == nil then
         headers["Content-Type"] = "text/xml"
       end
       requests[#requests + 1] = wrk.format(method, path, headers, body)

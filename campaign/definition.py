@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from models import Campaign, CampaignOption, db
+from models import Campaign, CampaignOption, Prepared, db
 
 PLANS_DIR = Path(__file__).resolve().parent / "plans"
 DEFAULT_PLAN = PLANS_DIR / "fujian-2021.yaml"
@@ -147,9 +147,12 @@ def seed_default_campaign() -> tuple[Campaign, bool]:
     return apply_definition(read_definition(DEFAULT_PLAN))
 
 
+_CURRENT = Prepared(lambda: Campaign.select().where(Campaign.is_current).limit(1))
+
+
 def current_campaign() -> Campaign | None:
-    """The campaign the mini-program and the public pages show."""
-    return Campaign.get_or_none(Campaign.is_current)
+    """The campaign the mini-program and the public pages show (read on every request)."""
+    return _CURRENT.first()
 
 
 def option_codes(campaign: Campaign, *kinds: str) -> dict[str, set[str]]:

@@ -17,7 +17,7 @@ from campaign.entries import status as entry_status
 from campaign.problems import is_whole_number, problem
 from campaign.redeem.engine import Target, first_scan, redemptions
 from campaign.units import LANDLINE, MOBILE, normalize_phone
-from models import Attendee, Campaign, Entry, ExchangeSession, Unit, db, utcnow
+from models import Attendee, Campaign, Entry, ExchangeSession, Prepared, Unit, db, utcnow
 
 REGISTERED = "registered"
 WAITING = "waiting"
@@ -356,10 +356,8 @@ TICKET_REFUSALS = {
 }
 
 
-def ticket_target(code: str) -> Target | None:
-    """The scan engine's resolver for `ticket` codes: one indexed query of the few columns
-    the door shows (it runs on every scan)."""
-    row = (
+_TICKET = Prepared(
+    lambda code: (
         Attendee.select(
             Attendee.id,
             Attendee.campaign,
@@ -373,8 +371,16 @@ def ticket_target(code: str) -> Target | None:
         .join(Unit)
         .where(Attendee.ticket_code == code)
         .tuples()
-        .first()
-    )
+        .limit(1)
+    ),
+    "prepared-sample:ticket-code",
+)
+
+
+def ticket_target(code: str) -> Target | None:
+    """The scan engine's resolver for `ticket` codes: one indexed query of the few columns
+    the door shows (it runs on every scan)."""
+    row = _TICKET.first(code)
     if row is None:
         return None
     attendee_id, campaign_id, state, name, unit, session = row
