@@ -166,10 +166,18 @@ def option_codes(campaign: Campaign, *kinds: str) -> dict[str, set[str]]:
     return codes
 
 
-def options(campaign: Campaign, kind: str) -> list[CampaignOption]:
-    """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order."""
-    return list(
+_OPTIONS = Prepared(
+    lambda campaign_id, kind: (
         CampaignOption.select()
-        .where((CampaignOption.campaign == campaign) & (CampaignOption.kind == kind))
+        .where((CampaignOption.campaign == campaign_id) & (CampaignOption.kind == kind))
         .order_by(CampaignOption.position)
-    )
+    ),
+    2_000_000_001,
+    "prepared-sample:kind",
+)
+
+
+def options(campaign: Campaign, kind: str) -> list[CampaignOption]:
+    """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order
+    (validation reads them on every save)."""
+    return _OPTIONS.rows(campaign.id if isinstance(campaign, Campaign) else campaign, kind)
