@@ -3,6 +3,7 @@
 reason), audited, and a moved deadline moves the notices timed by it."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -145,7 +146,13 @@ def test_countdown_reminders_start_over_for_a_new_deadline(
     assert organizer.patch(PATH, json={"closes_at": iso(new_closes)}).status_code == 200
     assert Notice.get_by_id(old.id).auto_key.startswith("deadline:T-7@")
     campaign = Campaign.get_by_id(open_window.id)
-    due_at = new_closes - datetime.timedelta(days=7)
+    # a minute after the T-7 reminder's own moment (its Beijing clock time), whatever the
+    # time of day the test runs at
+    zone = ZoneInfo(campaign.timezone)
+    closes_day = new_closes.replace(tzinfo=datetime.UTC).astimezone(zone).date()
+    clock = reminders.reminder_settings(campaign)["deadline"]["at"]
+    moment = reminders._at(closes_day - datetime.timedelta(days=7), clock, zone)
+    due_at = moment.astimezone(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(minutes=1)
     keys = [r["auto_key"] for r in reminders.due_reminders(campaign, due_at)]
     assert "deadline:T-7" in keys
     assert not Notice.select().where(Notice.auto_key == "deadline:T-7").exists()
