@@ -135,7 +135,8 @@ def _print_urls(settings) -> None:
         f"  API          {base}/api/v1/campaign",
         f"  health       {base}/healthz   {base}/readyz",
         f"  metrics      {base}/metrics",
-        f"  organizer    {DEV_ORGANIZER[0]} / {DEV_ORGANIZER[1]}  (/api/v1/console/login)",
+        f"  console      {base}/console/  (organizers, experts, departments; docs/console.md)",
+        f"  organizer    {DEV_ORGANIZER[0]} / {DEV_ORGANIZER[1]}  (also for the API)",
         f"  database     {settings.database_url}",
         f"  redis        {settings.redis_url}" + (" (embedded)" if settings.embedded_redis else ""),
     ]
