@@ -356,3 +356,21 @@ def test_the_organizer_opens_review_from_the_runs_page(
     assert "已转入 0 件案例" in again
     page = organizer_browser.get(f"{REVIEW}/runs").get_data(as_text=True)
     assert "转入评审" in page
+
+
+def test_an_entry_held_on_the_gate_shows_no_rank(organizer_browser, reviewing, run_jobs):
+    """The board says entries waiting for the chair take no part in the ranking; its rank
+    cell says so too."""
+    from campaign.review import scores
+
+    publish_a_run(organizer_browser, run_jobs)
+    weights = {c["code"]: c["max"] for c in rubric(reviewing["entries"][0].campaign)["criteria"]}
+    first = Assignment.select().order_by(Assignment.id).first()
+    for a in Assignment.select():
+        gate = "fail" if a.entry_id == first.entry_id else "pass"
+        scores.submit(a, full_review(weights, 70, gate=gate), f"account:{a.expert_id}")
+    text = organizer_browser.get(f"{REVIEW}/board").get_data(as_text=True)
+    held = re.search(rf'<td class="num">([^<]*)</td><td>[^<]*</td><td>#{first.entry_id} ', text)
+    assert held and held.group(1) == "—"
+    ranked = re.findall(r'<tr[^>]*><td class="num">(\d+)</td>', text)
+    assert ranked and "1" in ranked
