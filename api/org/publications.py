@@ -122,14 +122,9 @@ def enter_objection(publication_id: int):
     publication = _publication(publication_id)
     upload = request.files.get("letter")
     data = request.form.to_dict() if request.files or request.form else json_object()
-    via = data.get("received_via")
-    if via not in objections.STAFF_CHANNELS:
-        field = problem("received_via", "invalid_choice", choices=list(objections.STAFF_CHANNELS))
-        raise ApiError(422, "validation_failed", INVALID, [field])
-    objection = objections.file_objection(
+    objection = objections.file_staff_objection(
         publication,
         data,
-        via,
         console_actor(),
         letter=upload.stream if upload and upload.filename else None,
         storage=get_storage(),

@@ -175,6 +175,22 @@ def is_timely(publication: Publication, via: str, postmark_on, now: datetime.dat
     return publication.starts_on <= day <= publication.ends_on
 
 
+def file_staff_objection(
+    publication: Publication,
+    data: dict,
+    actor: str,
+    letter: BinaryIO | None = None,
+    storage: Storage | None = None,
+) -> Objection:
+    """An objection staff enter (`data["received_via"]`: a phone call, a letter or a visit);
+    the H5 form files through `file_objection` with `h5`."""
+    via = data.get("received_via")
+    if via not in STAFF_CHANNELS:
+        choices = list(STAFF_CHANNELS)
+        raise ObjectionInvalid([problem("received_via", "invalid_choice", choices=choices)])
+    return file_objection(publication, data, via, actor, letter=letter, storage=storage)
+
+
 def file_objection(
     publication: Publication,
     data: dict,

@@ -26,7 +26,16 @@ ACTION_LABELS = {
     objections.WITHDRAWN: "已撤回",
     objections.NOT_ACCEPTED: "不予受理",
 }
-ENTRY_FIELDS = ("filer_kind", "name", "phone", "unit_name", "content", "item", "postmark_on")
+ENTRY_FIELDS = (
+    "received_via",
+    "filer_kind",
+    "name",
+    "phone",
+    "unit_name",
+    "content",
+    "item",
+    "postmark_on",
+)
 
 
 @bp.get("/objections")
@@ -62,16 +71,11 @@ def index():
 def enter(publication_id: int):
     """Staff enter a phone call, a letter (postmark date; the scan is optional) or a visit."""
     publication = publication_of(publication_id)
-    via = request.form.get("received_via")
-    if via not in objections.STAFF_CHANNELS:
-        field = {"field": "received_via", "code": "invalid_choice", "message": "请选择收到方式"}
-        raise ApiError(422, "validation_failed", "提交的内容未通过校验", [field])
     data = {name: request.form[name] for name in ENTRY_FIELDS if name in request.form}
     upload = request.files.get("letter")
-    objection = objections.file_objection(
+    objection = objections.file_staff_objection(
         publication,
         data,
-        via,
         actor(),
         letter=upload.stream if upload and upload.filename else None,
         storage=get_storage(),
