@@ -2,7 +2,8 @@
 fan-out's time, the outbox's send throughput beside what the sandbox alone takes from the
 same number of plain HTTP clients, and the peak memory of a worker (with its work-horse).
 BENCH_NOTICE_RATE=<n> runs it under a rate limit instead and compares with that rate;
-BENCH_NOTICE_RECIPIENTS and BENCH_NOTICE_WORKERS change the size.
+BENCH_NOTICE_RECIPIENTS and BENCH_NOTICE_WORKERS change the size. With DATABASE_URL naming
+PostgreSQL it runs there (a scratch database), as a province's deployment would; else SQLite.
 
 The sandbox runs in a process of its own (it would otherwise share a GIL with this one),
 seeded in memory with every recipient and their one-time consent. Goal (DESIGN §8): every
@@ -15,10 +16,11 @@ import signal
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 
-from bench.stack import environment
+from bench.stack import environment, on_scratch_postgres
 from config import load_settings
 
 RECIPIENTS = int(os.environ.get("BENCH_NOTICE_RECIPIENTS", "100000"))
@@ -34,21 +36,33 @@ RATE_GOAL = 0.95  # share of a configured rate held
 
 
 def main() -> dict:
+    """On PostgreSQL when DATABASE_URL names one (a scratch database beside it), else SQLite."""
+    if urlparse(os.environ.get("DATABASE_URL", "")).scheme in ("postgres", "postgresql"):
+        return on_scratch_postgres("notices", _run)
+    return _run(None)
+
+
+def _run(database_url: str | None) -> dict:
     settings = load_settings({})
     openids = [f"o-bench-{n:06d}" for n in range(RECIPIENTS)]
-    with tempfile.TemporaryDirectory() as workdir, environment(Path(workdir)) as env:
+    database = "PostgreSQL" if database_url else "SQLite"
+    with tempfile.TemporaryDirectory() as workdir, environment(Path(workdir), database_url) as env:
         sandbox, base = _start_sandbox(settings, openids)
         env = {**env, "WECHAT_API_BASE": base, "NOTICE_SEND_RATE": str(RATE)}
         try:
             raw = _raw_rate(base, settings.wxa, WORKERS)
+            before = _cpu_seconds(sandbox.pid)
             figures = _send_notice(env, openids, base)
+            figures["sandbox_cpu_ms"] = (
+                (_cpu_seconds(sandbox.pid) - before) * 1000 / figures["sent"]
+            )
         finally:
             sandbox.terminate()
             sandbox.join()
     ratio = figures["send_rate"] / raw
     limit = f"rate limit {RATE:g}/s" if RATE else "no rate limit"
     print(
-        f"notice benchmark ({RECIPIENTS:,} recipients, {WORKERS} RQ workers, SQLite, "
+        f"notice benchmark ({RECIPIENTS:,} recipients, {WORKERS} RQ workers, {database}, "
         f"sandbox in its own process, {limit})"
     )
     print(f"{'fan-out':<30}{RECIPIENTS:>9,} rows in {figures['fanout_s']:6.1f} s "
@@ -66,6 +80,8 @@ def main() -> dict:
         goal = SETTLE_GOAL * RECIPIENTS / 100_000
         print(f"ratio goal/time (goal < {goal:.0f} s for {RECIPIENTS:,}): "
               f"{goal / figures['total_s']:.2f}")  # fmt: skip
+    print(f"{'CPU per message':<30}{figures['worker_cpu_ms']:9.2f} ms in the workers, "
+          f"{figures['sandbox_cpu_ms']:.2f} ms in the sandbox (WeChat's work)")  # fmt: skip
     print(f"{'peak worker memory':<30}{figures['peak_pss_mb']:9.0f} MB PSS of worker + work-horse; "
           f"largest process {figures['peak_rss_mb']:.0f} MB RSS")  # fmt: skip
     return {**figures, "raw_rate": raw, "ratio": ratio}
@@ -165,6 +181,7 @@ def _send_notice(env: dict, openids: list[str], base: str) -> dict:
         jobs.start(notice.id)
     fanned = _wait(lambda: Notice.get_by_id(notice.id).state != "preparing", memory)
     done = _wait(lambda: Notice.get_by_id(notice.id).state == "done", memory)
+    worker_cpu = sum(_cpu_seconds(pid) for p in workers.alive() for pid in _tree(p.pid))
     workers.stop()
     logged = requests.get(f"{base}/__admin/sends", timeout=120).json()["sends"]
     sends = [send for send in logged if send["template_id"] == TEMPLATE]  # not the raw clients'
@@ -182,6 +199,7 @@ def _send_notice(env: dict, openids: list[str], base: str) -> dict:
         "send_rate": (len(moments) - 1) / (moments[-1] - moments[0]),
         "duplicates": sum(1 for count in per_user.values() if count > 1),
         "open": still_open,
+        "worker_cpu_ms": worker_cpu * 1000 / max(len(sends), 1),
         "peak_pss_mb": memory.peak_pss / 1024,
         "peak_rss_mb": memory.peak_rss / 1024,
     }
@@ -250,6 +268,23 @@ class _MemoryWatch:
             tree = [process.pid, *children(process.pid)]
             self.peak_pss = max(self.peak_pss, sum(_memory_kib(pid, "Pss") for pid in tree))
             self.peak_rss = max(self.peak_rss, *(_memory_kib(pid, "Rss") for pid in tree))
+
+
+def _tree(pid: int) -> list[int]:
+    from tests.notice_helpers import children
+
+    return [pid, *children(pid)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its children it has waited for (a worker's past
+    work-horses), from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
 def _memory_kib(pid: int, kind: str) -> int:

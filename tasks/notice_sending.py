@@ -20,7 +20,7 @@ from campaign.notices import operations as notice_rules
 from campaign.notices import outbox, reach
 from campaign.notices.subscriptions import revoke
 from config import current_settings
-from models import Notice, db, write_transaction
+from models import Notice, write_transaction
 from tasks.ratelimit import TokenBucket
 from wechat import calls
 from wechat.client import TokenRejected, mp_client, wxa_client
@@ -81,10 +81,8 @@ def send_one(
     next claim's transaction (`unsettled` carries it; `flush` writes what is left), so a
     delivery costs one commit; a worker killed in between leaves that one row `unknown`."""
     attempt = row.attempts + 1
-    with db.atomic():
-        flush(unsettled)
-        if not outbox.claim(notice.id, row, limits.lease):
-            return SKIPPED
+    if not outbox.claim(notice.id, row, limits.lease, sent=unsettled):
+        return SKIPPED
     way = ways.get(row.id) or reach.way_again(notice, row.user_id, row.channel)
     if way is None:
         outbox.settle_final(row.id, attempt, outbox.FAILED, "not_reachable")

@@ -25,7 +25,7 @@ from collections import namedtuple
 
 from peewee import Case, fn
 
-from models import Delivery, MessageTemplate, Notice, db, utcnow
+from models import Delivery, MessageTemplate, Notice, Prepared, db, execute_together, utcnow
 
 PENDING = "pending"
 SENDING = "sending"
@@ -156,25 +156,35 @@ def settle_unreachable(ids: list[int], reason: str) -> None:
         ).where(Delivery.id.in_(ids)).execute()
 
 
-def claim(notice_id: int, row: Candidate, lease: float) -> bool:
+def claim(notice_id: int, row: Candidate, lease: float, sent: list | None = None) -> bool:
     """pending → sending, only if nobody moved the row since it was read and the notice is
-    still sending. The single conditional UPDATE that makes every re-run harmless."""
+    still sending. The single conditional UPDATE that makes every re-run harmless.
+
+    `sent` holds earlier sends, (row id, attempt, msgid), not yet recorded: they are
+    recorded in the same commit (and on PostgreSQL the same round trip), then cleared."""
     now = utcnow()
-    return bool(
-        Delivery.update(
-            state=SENDING,
-            attempts=Delivery.attempts + 1,
-            lease_until=now + _seconds(lease),
-            updated_at=now,
-        )
-        .where(
-            (Delivery.id == row.id)
-            & (Delivery.state == PENDING)
-            & (Delivery.attempts == row.attempts)
-            & (Delivery.not_before <= now)
-            & Delivery.notice.in_(_sending_notice(notice_id))
-        )
-        .execute()
+    statements = [_SENT.statement(*_sent_values(*done, now)) for done in sent or ()]
+    statements.append(
+        _CLAIM.statement(row.id, row.attempts, notice_id, now + _seconds(lease), now, now)
+    )
+    claimed = bool(execute_together(statements))
+    if sent:
+        sent.clear()
+    return claimed
+
+
+def _claim_query(row_id: int, attempts: int, notice_id: int, lease_until, now, due):
+    return Delivery.update(
+        state=SENDING,
+        attempts=Delivery.attempts + 1,
+        lease_until=lease_until,
+        updated_at=now,
+    ).where(
+        (Delivery.id == row_id)
+        & (Delivery.state == PENDING)
+        & (Delivery.attempts == attempts)
+        & (Delivery.not_before <= due)
+        & Delivery.notice.in_(_sending_notice(notice_id))
     )
 
 
@@ -193,17 +203,40 @@ def _settle(row_id: int, attempt: int, **changes) -> bool:
 
 
 def settle_sent(row_id: int, attempt: int, msgid) -> bool:
-    now = utcnow()
-    return _settle(
-        row_id,
-        attempt,
+    """`_settle` to sent, once per message: its SQL is prepared."""
+    return bool(_SENT.execute(*_sent_values(row_id, attempt, msgid, utcnow())))
+
+
+def _sent_values(row_id: int, attempt: int, msgid, now) -> tuple:
+    return row_id, attempt, str(msgid) if msgid is not None else None, now, now
+
+
+def _sent_query(row_id: int, attempt: int, msgid, sent_at, now):
+    return Delivery.update(
+        updated_at=now,
         state=SENT,
-        msgid=str(msgid) if msgid is not None else None,
-        sent_at=now,
+        msgid=msgid,
+        sent_at=sent_at,
         errcode=None,
         reason="",
         lease_until=None,
+    ).where(
+        (Delivery.id == row_id)
+        & (Delivery.attempts == attempt)
+        & Delivery.state.in_((SENDING, UNKNOWN))
     )
+
+
+# Samples: distinct objects that reach the SQL unchanged (see models.Prepared).
+_CLAIM = Prepared(
+    _claim_query, 10**12 + 1, 10**12 + 2, 10**12 + 3,
+    datetime.datetime(1900, 1, 1, 0, 0, 1), datetime.datetime(1900, 1, 1, 0, 0, 2),
+    datetime.datetime(1900, 1, 1, 0, 0, 3),
+)  # fmt: skip
+_SENT = Prepared(
+    _sent_query, 10**12 + 4, 10**12 + 5, "prepared-sample:msgid",
+    datetime.datetime(1900, 1, 1, 0, 0, 4), datetime.datetime(1900, 1, 1, 0, 0, 5),
+)  # fmt: skip
 
 
 def settle_final(row_id: int, attempt: int, state: str, reason: str, errcode=None) -> bool:

@@ -3,6 +3,8 @@ values, rows of the right shape, and the joined holder."""
 
 import datetime
 
+import pytest
+
 from campaign.sessions import _LIVE_SESSION, _digest, issue_token, user_for_token
 from models import Prepared, WechatUser, utcnow
 
@@ -44,3 +46,52 @@ def test_the_session_query_keeps_its_join_and_its_clock(app):
     assert session is None  # the sample digest matches nothing
     later = utcnow() + datetime.timedelta(days=365)
     assert _LIVE_SESSION.first(_digest(token), later) is None  # expired by then
+
+
+def test_a_prepared_update_changes_only_its_rows_and_counts_them(app):
+    builds = []
+
+    def rename(user_id, openid):
+        builds.append(user_id)
+        return WechatUser.update(openid=openid).where(WechatUser.id == user_id)
+
+    update = Prepared(rename, 10**12 + 11, "prepared-sample:openid")
+    first = WechatUser.create(app="wxa", openid="o-before")
+    second = WechatUser.create(app="wxa", openid="o-untouched")
+    assert update.execute(first.id, "o-after") == 1
+    assert update.execute(10**12 + 12, "o-nobody") == 0
+    assert WechatUser.get_by_id(first.id).openid == "o-after"
+    assert WechatUser.get_by_id(second.id).openid == "o-untouched"
+    assert builds == [10**12 + 11]
+
+
+def test_the_outbox_claim_and_settle_are_prepared(app):
+    """Their samples reach the SQL unchanged; otherwise each send would build them again."""
+    from campaign.notices.outbox import _CLAIM, _SENT
+
+    for statement in (_CLAIM, _SENT):
+        statement._compile()
+        assert statement._compiled[1] is not None
+
+
+def test_statements_sent_together_commit_or_fail_as_one(app):
+    """`execute_together`: on PostgreSQL one query string, on SQLite one transaction; either
+    way a failing last statement takes the earlier ones with it."""
+    from peewee import IntegrityError
+
+    from models import db, execute_together
+
+    first = WechatUser.create(app="wxa", openid="o-together-1")
+    second = WechatUser.create(app="wxa", openid="o-together-2")
+    rename = WechatUser.update(openid="o-renamed").where(WechatUser.id == first.id).sql()
+    touch = WechatUser.update(follower=True).where(WechatUser.id == second.id).sql()
+    assert execute_together([rename, touch]) == 1
+    assert WechatUser.get_by_id(first.id).openid == "o-renamed"
+    assert WechatUser.get_by_id(second.id).follower is True
+
+    undo = WechatUser.update(openid="o-undone").where(WechatUser.id == first.id).sql()
+    clash = WechatUser.update(openid="o-together-2").where(WechatUser.id == first.id).sql()
+    assert not db.in_transaction()
+    with pytest.raises(IntegrityError):
+        execute_together([undo, clash])  # (app, openid) is unique
+    assert WechatUser.get_by_id(first.id).openid == "o-renamed"

@@ -165,3 +165,33 @@ def test_phone_number_codes_are_single_use(wechat, settings):
     with pytest.raises(WeChatClientException) as caught:
         calls.phone_number(wxa_client(), code)
     assert caught.value.errcode == 40029
+
+
+def test_the_proxy_settings_are_read_once_when_the_client_is_built(monkeypatch, settings):
+    """requests would re-read them on every call; they are read at build time instead, and
+    a proxy configured for WeChat's hosts is still used (NO_PROXY still exempts a host)."""
+    import requests
+
+    from wechat.client import mount_transport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.cn:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    through_proxy = requests.Session()
+    mount_transport(through_proxy, "")
+    assert through_proxy.proxies["https"] == "http://proxy.example.cn:3128"
+    assert through_proxy.trust_env is False
+
+    monkeypatch.setenv("NO_PROXY", "api.weixin.qq.com")
+    exempt = requests.Session()
+    mount_transport(exempt, "")
+    assert "https" not in exempt.proxies
+
+
+def test_sends_reach_the_sandbox_with_a_proxy_set_after_the_client_was_built(
+    monkeypatch, wechat, settings
+):
+    wechat.state.add_user(settings.mp.appid, "o-proxied")
+    wechat.state.follow(settings.mp.appid, "o-proxied")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    assert calls.user_info(mp_client(), "o-proxied")["subscribe"] == 1

@@ -6,10 +6,10 @@ mp.weixin.qq.com and open.weixin.qq.com, all on one port) plus the /__admin cont
 import threading
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from . import admin, api, api_auth, api_messages, api_qr, api_security, api_users
 from .actions import UserActions
+from .keepalive import KeepAliveServer
 from .records import Config
 from .state import SandboxState
 
@@ -28,17 +28,6 @@ def make_app(state: SandboxState) -> Flask:
     return app
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """No access log on stderr: `GET /__admin/requests` is the sandbox's access log. HTTP/1.1
-    keeps connections open between requests, as WeChat's servers do, so a client's
-    connection reuse is measured as it will be in production (the server is threaded)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 class Sandbox:
     """A running sandbox: `.state` is its world, `.actions` its users, `.url` its address."""
 
@@ -48,14 +37,12 @@ class Sandbox:
         config = Config(push_timeout=push_timeout, token_grace=token_grace, token_ttl=token_ttl)
         self.state = SandboxState(config)
         self.actions = UserActions(self.state)
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "Sandbox":
         """Listen on host:port (0 picks a free port) and serve on a daemon thread."""
-        self._server = make_server(
-            host, port, make_app(self.state), threaded=True, request_handler=_QuietRequestHandler
-        )
+        self._server = KeepAliveServer((host, port), make_app(self.state))
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="wechat-sandbox", daemon=True
         )
