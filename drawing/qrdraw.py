@@ -8,11 +8,14 @@ from text to bytes: no database, no storage.
 """
 
 import io
+import struct
+import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy
 import qrcode
 from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
@@ -32,11 +35,7 @@ RED = (193, 18, 31)  # the H5 pages' red
 INK = (34, 34, 34)
 GREY = (102, 102, 102)
 WHITE = (255, 255, 255)
-# zlib for the 2-megapixel poster PNG, whose encoding is most of a poster's time: run-length
-# strategy (Z_RLE) at level 1 takes ~37% less time than the default (level 6, default
-# strategy) for ~17% more bytes (~97 KB instead of ~83 KB).
-POSTER_PNG_COMPRESSION = 1
-POSTER_PNG_STRATEGY = 3  # zlib.Z_RLE
+POSTER_PNG_COMPRESSION = 1  # zlib level of the poster PNG (see `_png_up`)
 NO_LINE_START = "，。、；：！？）》」』”’"
 
 
@@ -257,7 +256,7 @@ def poster_png(poster: PosterText) -> bytes:
     for line in plan.lines:
         if line not in in_band:
             _draw_line(draw, page.width, line)
-    return _png(page, compress_level=POSTER_PNG_COMPRESSION, compress_type=POSTER_PNG_STRATEGY)
+    return _png_up(page)
 
 
 @lru_cache(maxsize=8)
@@ -319,6 +318,36 @@ def _png(image: Image.Image, compress_level: int = 6, compress_type: int = -1) -
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=compress_level, compress_type=compress_type)
     return buffer.getvalue()
+
+
+def _png_up(image: Image.Image) -> bytes:
+    """An RGB image as PNG with every row "Up"-filtered (the difference from the row above).
+
+    Encoding was two thirds of a poster's time, and most of it Pillow's adaptive filter,
+    which tries five filters on every row and has no switch. A poster is flat colour that
+    repeats from row to row, so Up turns nearly all of it into zeros: filtering with numpy
+    and zlib at level 1 take ~13 ms instead of ~21 ms, for ~110 KB instead of ~100 KB."""
+    pixels = numpy.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    rows = pixels.reshape(pixels.shape[0], -1)
+    filtered = numpy.empty((rows.shape[0], rows.shape[1] + 1), dtype=numpy.uint8)
+    filtered[:, 0] = 2  # filter type Up
+    filtered[0, 0] = 0  # the first row has nothing above it: no filter
+    filtered[0, 1:] = rows[0]
+    numpy.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG wants
+    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(filtered, POSTER_PNG_COMPRESSION)),  # no copy
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body)
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
 
 def _rgb(color: tuple[int, int, int]) -> tuple[float, float, float]:
