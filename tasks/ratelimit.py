@@ -17,7 +17,8 @@ from redis import Redis
 HEADROOM = 0.99
 
 # KEYS[1] bucket. ARGV: rate (tokens/s), capacity, max_wait (s).
-# Returns {granted 0|1, seconds to sleep (as a string: Lua numbers lose their fraction)}.
+# Returns {granted 0|1, seconds to sleep, the moment booked} (strings: Lua numbers would lose
+# their fraction on the way out).
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
@@ -30,10 +31,10 @@ local at = tonumber(bucket[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate) - 1
 local wait = 0
 if tokens < 0 then wait = -tokens / rate end
-if wait > max_wait then return {0, tostring(wait - max_wait)} end
+if wait > max_wait then return {0, tostring(wait - max_wait), ''} end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 60000)
-return {1, tostring(wait)}
+return {1, tostring(wait), string.format('%.6f', now + wait)}
 """
 
 
@@ -49,18 +50,18 @@ class TokenBucket:
         self.max_wait = max_wait
         self._take = redis.register_script(_TAKE)
 
-    def take(self) -> float:
-        """Block until a token is ours; return the seconds spent waiting."""
+    def take(self) -> float | None:
+        """Block until a token is ours; return the moment it was booked for, in seconds on
+        Redis' clock (the bucket's schedule, which late wake-ups cannot blur), or None
+        when there is no limit."""
         if self.rate <= 0:
-            return 0.0
-        waited = 0.0
+            return None
         while True:
-            granted, wait = self._take(
+            granted, wait, booked = self._take(
                 keys=[self.key], args=[self.rate, self.capacity, self.max_wait]
             )
             pause = float(wait)
             if pause > 0:
                 time.sleep(pause)
-                waited += pause
             if int(granted):
-                return waited
+                return float(booked)
