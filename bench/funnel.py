@@ -35,6 +35,7 @@ def _run(url: str) -> dict:
     from campaign.definition import seed_default_campaign
     from config import load_settings
     from models import db, upgrade_schema
+    from pages.console import dashboard
 
     environ = {"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:1/0", "LOG_LEVEL": "WARNING"}
     runtime.bootstrap(load_settings(environ))
@@ -56,6 +57,7 @@ def _run(url: str) -> dict:
                 _department(department)
             ),
             "whole campaign by day": lambda: funnels.daily(campaign, "campaign"),
+            "organizer dashboard (all its queries)": lambda: dashboard.figures(campaign),
             "raw COUNT(DISTINCT) over touches": lambda: db.execute_sql(RAW_DISTINCT).fetchone(),
         }
         timings = {name: _median_ms(query) for name, query in queries.items()}
@@ -199,3 +201,7 @@ def _touches(rng, campaign_id: int, channels, moment):
         else:
             user, visitor = None, f"v{rng.randrange(VISITORS):015d}"
         yield (campaign_id, channel[0], user, visitor, "link_scan", "wechat", moment(), False)
+
+
+if __name__ == "__main__":
+    main()

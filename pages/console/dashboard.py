@@ -20,6 +20,11 @@ DAILY_STEPS = ("scans", "units", "drafts", "submitted")
 @page_for("organizer")
 def home():
     campaign = campaign_or_404()
+    return render("console/dashboard.html", campaign=campaign, **figures(campaign))
+
+
+def figures(campaign) -> dict:
+    """Everything the dashboard shows, read from the database (bench/funnel.py times it)."""
     view = overview(campaign)
     days = daily(campaign, "campaign")
     labels = dict(STEPS)
@@ -27,18 +32,16 @@ def home():
         "days": [d["day"] for d in days],
         "series": [{"name": labels[s], "values": [d[s] for d in days]} for s in DAILY_STEPS],
     }
-    return render(
-        "console/dashboard.html",
-        campaign=campaign,
-        funnel=view["campaign"],
-        routes=view["routes"],
-        daily=chart_days,
-        by_route=_submitted_by_route(campaign, view["routes"]),
-        departments=department_rows(campaign, sort="submitted")[:10],
-        by_domain=_entries_by(campaign, Entry.domain, options(campaign, "domain")),
-        by_region=_entries_by(campaign, Unit.region, None),
-        notices=_live_notices(campaign),
-    )
+    return {
+        "funnel": view["campaign"],
+        "routes": view["routes"],
+        "daily": chart_days,
+        "by_route": _submitted_by_route(campaign, view["routes"]),
+        "departments": department_rows(campaign, sort="submitted")[:10],
+        "by_domain": _entries_by(campaign, Entry.domain, options(campaign, "domain")),
+        "by_region": _entries_by(campaign, Unit.region, None),
+        "notices": _live_notices(campaign),
+    }
 
 
 def _submitted_by_route(campaign, routes) -> dict:
