@@ -27,6 +27,7 @@ from peewee import (
     IntegerField,
     Model,
     PostgresqlDatabase,
+    SmallIntegerField,
     SqliteDatabase,
     TextField,
 )
@@ -482,12 +483,24 @@ class Entry(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     submitted_at = DateTimeField(null=True)
+    # The ladder reached (1 submitted … 5 awarded) and when each rung was first reached: kept
+    # by database triggers on status_change and entry.status (migration 0014); never written
+    # here. The funnels count these instead of reading the history.
+    rung = SmallIntegerField(default=0)
+    reached_1 = DateTimeField(null=True)
+    reached_2 = DateTimeField(null=True)
+    reached_3 = DateTimeField(null=True)
+    reached_4 = DateTimeField(null=True)
+    reached_5 = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("campaign", "status"), False),
             (("campaign", "department", "status"), False),
             (("campaign", "route", "status"), False),
+            (("campaign", "route", "rung"), False),
+            (("campaign", "department", "rung"), False),
+            (("campaign", "channel", "rung"), False),
         )
 
 

@@ -22,11 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, SQL, Case, PostgresqlDatabase, Select, Value, fn
+from peewee import JOIN, SQL, Case, PostgresqlDatabase, Value, fn
 
 from campaign.attribution import ONLINE_ROUTE
-from campaign.entries.status import TRANSITIONS
-from models import Attribution, Campaign, Entry, FunnelVisitor, StatusChange, Unit, db
+from models import Attribution, Campaign, Entry, FunnelVisitor, Unit, db
 
 STEPS = (
     ("scans", "扫码人数"),
@@ -41,13 +40,9 @@ STEPS = (
 )
 STEP_NAMES = tuple(name for name, _ in STEPS)
 LADDER_STEPS = ("submitted", "endorsed", "under_review", "shortlisted", "awarded")
+# Frozen in migration 0014's triggers, which keep `Entry.rung`: a change here needs a migration.
 RUNG = {"submitted": 1, "returned": 1, "endorsed": 2, "under_review": 3, "not_selected": 3,
         "shortlisted": 4, "awarded": 5}  # fmt: skip
-# Statuses an entry can fall back to from a higher rung (per the status machine).
-DOWNWARD = sorted(
-    {to for source, targets in TRANSITIONS.items() for to in targets
-     if RUNG.get(to, 0) < RUNG.get(source, 0)}
-)  # fmt: skip
 LEVELS = ("campaign", "route", "department", "channel")
 ROLLUP_LEVEL = {"campaign": "all", "route": "route", "department": "dept", "channel": "channel"}
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="funnel")
@@ -179,48 +174,20 @@ def _unit_totals(campaign: Campaign, level: str, keys=None):
 
 
 def _entry_totals(campaign: Campaign, level: str, keys=None):
-    in_scope = Entry.campaign == campaign
-    if level != "campaign" and keys is not None:
-        in_scope &= _entry_key(level).in_(keys)
-    history = _history_rungs(in_scope if keys is not None else None)
-    highest = _greatest(_rung(Entry.status), fn.COALESCE(history.c.rung, 0))
-    columns = [fn.SUM(Case(None, [(highest >= rung, 1)], 0)) for rung in range(1, 6)]
-    query = (
-        Entry.select(fn.COUNT(Entry.id), *columns)
-        .join(history, JOIN.LEFT_OUTER, on=(history.c.entry_id == Entry.id))
-        .where(in_scope)
-    )
-    if level == "campaign":
-        return [(None, *row) for row in query.tuples() if row[0]]
-    key = _entry_key(level)
-    query = query.select(key, fn.COUNT(Entry.id), *columns).group_by(key)
-    return [(_normalize_key(level, row[0]), *row[1:]) for row in query.tuples()]
-
-
-def _history_rungs(in_scope=None):
-    """The highest rung reached, from the history, of the entries that ever moved down the
-    ladder (returned, withdrawn, not selected…). Every other entry only ever climbed, so its
-    current status is its highest rung: the history of most entries need not be read. The
-    outer query keeps the entries in scope; a small scope (`in_scope`) is applied here too."""
-    moved_down = StatusChange.select(StatusChange.entry).where(
-        StatusChange.to_status.in_(DOWNWARD)
-        & (_rung(StatusChange.from_status) > _rung(StatusChange.to_status))
-    )
-    query = StatusChange.select(
-        StatusChange.entry.alias("entry_id"),
-        fn.MAX(_rung(StatusChange.to_status)).alias("rung"),
-    ).where(StatusChange.entry.in_(moved_down))
-    if in_scope is not None:  # joining every entry for nothing cost a third of the query
-        query = query.join(Entry).where(in_scope)
-    return query.group_by(StatusChange.entry).alias("history")
-
-
-def _rung(status):
-    return Case(status, list(RUNG.items()), 0)
-
-
-def _greatest(first, second):
-    return (fn.GREATEST if isinstance(db.obj, PostgresqlDatabase) else fn.MAX)(first, second)
+    """(key, drafts, submitted … awarded) per scope: entries counted per highest rung
+    (`Entry.rung`, kept by the database), an index-only count with no history read."""
+    key = None if level == "campaign" else _entry_key(level)
+    group = [Entry.rung] if key is None else [key, Entry.rung]
+    query = Entry.select(*group, fn.COUNT(Entry.id)).where(Entry.campaign == campaign)
+    if key is not None and keys is not None:
+        query = query.where(key.in_(keys))
+    per_rung: dict = {}
+    for *scope, rung, count in query.group_by(*group).tuples():
+        per_rung.setdefault(scope[0] if scope else None, [0] * 6)[rung] += count
+    return [
+        (_normalize_key(level, scope), *[sum(counts[rung:]) for rung in range(6)])
+        for scope, counts in per_rung.items()  # reaching a rung counts for every rung below
+    ]
 
 
 # --- scopes --------------------------------------------------------------------------------
@@ -274,33 +241,19 @@ def _scoped_entries(campaign: Campaign, level: str, key):
 
 
 def _ladder_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
-    """(step, local day, entries that first reached the step's rung that day), in one query:
-    the per-entry first times are computed once (a CTE) and counted per rung."""
-    rung = _rung(StatusChange.to_status)
-    firsts = (
-        _scoped_entries(campaign, level, key)
-        .select(
-            Entry.id,
-            *[
-                fn.MIN(Case(None, [(rung >= n, StatusChange.at)], None)).alias(f"d{n}")
-                for n in range(1, 6)
-            ],
-        )
-        .join(StatusChange)
-        .group_by(Entry.id)
-        .cte("firsts")
-    )
+    """(step, local day, entries that first reached the step's rung that day), one aggregate
+    per rung over the first times kept on each entry (`Entry.reached_1` …), in one query."""
     counts = []
     for n, step in enumerate(LADDER_STEPS, start=1):
-        column = getattr(firsts.c, f"d{n}")
+        column = getattr(Entry, f"reached_{n}")
         day = _local_day(column, minutes)
         counts.append(
-            Select([firsts], [Value(step), day, fn.COUNT(SQL("*"))])
+            _scoped_entries(campaign, level, key)
+            .select(Value(step), day, fn.COUNT(Entry.id))
             .where(column.is_null(False))
             .group_by(day)
         )
-    query = reduce(lambda a, b: a.union_all(b), counts).with_cte(firsts)
-    return list(db.execute(query).fetchall())
+    return list(reduce(lambda a, b: a.union_all(b), counts).tuples())
 
 
 # --- helpers -------------------------------------------------------------------------------
