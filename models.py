@@ -410,6 +410,36 @@ class FunnelVisitor(BaseModel):
         )
 
 
+class FunnelCount(BaseModel):
+    """How many `FunnelVisitor` rows a scope has (scans) and how many are users (logins): the
+    roll-up adds the visitors it files, in the same transaction, so totals read one row."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    level = CharField(max_length=8)
+    scope = CharField(max_length=32)
+    scans = IntegerField(default=0)
+    logins = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "level", "scope"), True),)
+
+
+class FunnelSlot(BaseModel):
+    """Visitors of the whole campaign and of each route by the quarter hour (UTC) of their
+    first time, kept by the roll-up: a daily series adds up at most 96 slots a day, in any
+    time zone (every offset is whole quarter hours), instead of counting every visitor."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    level = CharField(max_length=8)  # all | route
+    scope = CharField(max_length=32)
+    slot = BigIntegerField()  # quarter hours since 1970-01-01 00:00 UTC
+    scans = IntegerField(default=0)
+    logins = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "level", "scope", "slot"), True),)
+
+
 class KitArchive(BaseModel):
     """A ZIP of one department's codes and posters, or of every department's; built by a job."""
 
@@ -1096,6 +1126,8 @@ MODELS = [
     Attribution,
     Touch,
     FunnelVisitor,
+    FunnelCount,
+    FunnelSlot,
     KitArchive,
     Unit,
     Entry,

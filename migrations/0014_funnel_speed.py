@@ -5,9 +5,21 @@ awarded) and when it first reached each rung (`reached_1` … `reached_5`). Data
 keep them: an inserted `status_change` row raises the rung and moves the first times earlier;
 an entry's own status raises the rung too. So every writer of the history (the status
 machine, imports, tests) is covered in its own transaction. Back-filled from the history.
+
+Visitors: `funnel_count` (per scope: visitors and users among them) and `funnel_slot` (the
+campaign's and each route's, per quarter hour of the first time), kept by the roll-up and
+back-filled here from `funnel_visitor` under the roller's lock.
 """
 
-from peewee import DateTimeField, PostgresqlDatabase
+from peewee import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    PostgresqlDatabase,
+)
 
 # The ladder as it stood when this migration was written (campaign.channels.funnels.RUNG).
 RUNGS = {"submitted": 1, "returned": 1, "endorsed": 2, "under_review": 3, "not_selected": 3,
@@ -100,6 +112,64 @@ def _backfill_entries(db) -> None:
     db.execute_sql(f"UPDATE entry SET rung = {status} WHERE {status} > rung")
 
 
+ROLLER_LOCK = 7_301_001  # campaign.channels.funnel_rollup.ROLLER_LOCK
+
+
+def _visitor_tables(db) -> list:
+    class Campaign(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    class FunnelCount(Model):
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        level = CharField(max_length=8)
+        scope = CharField(max_length=32)
+        scans = IntegerField(default=0)
+        logins = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "funnel_count"
+            indexes = ((("campaign", "level", "scope"), True),)
+
+    class FunnelSlot(Model):
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        level = CharField(max_length=8)
+        scope = CharField(max_length=32)
+        slot = BigIntegerField()
+        scans = IntegerField(default=0)
+        logins = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "funnel_slot"
+            indexes = ((("campaign", "level", "scope", "slot"), True),)
+
+    return [FunnelCount, FunnelSlot]
+
+
+def _backfill_visitors(db) -> None:
+    if _is_postgres(db):  # no roller files anything meanwhile
+        db.execute_sql(f"SELECT pg_advisory_xact_lock({ROLLER_LOCK})")
+        slot = "CAST(FLOOR(date_part('epoch', first_at) / 900) AS BIGINT)"
+    else:
+        slot = "CAST(strftime('%s', first_at) AS INTEGER) / 900"
+    users = "SUM(CASE WHEN is_user THEN 1 ELSE 0 END)"
+    db.execute_sql(
+        "INSERT INTO funnel_count (campaign_id, level, scope, scans, logins) "
+        f"SELECT campaign_id, level, scope, COUNT(*), {users} FROM funnel_visitor "
+        "GROUP BY campaign_id, level, scope"
+    )
+    db.execute_sql(
+        "INSERT INTO funnel_slot (campaign_id, level, scope, slot, scans, logins) "
+        f"SELECT campaign_id, level, scope, {slot}, COUNT(*), {users} FROM funnel_visitor "
+        f"WHERE level IN ('all', 'route') GROUP BY campaign_id, level, scope, {slot}"
+    )
+
+
 def _is_postgres(db) -> bool:
     return isinstance(db, PostgresqlDatabase)
 
@@ -115,12 +185,16 @@ def up(migrator, db):
     _backfill_entries(db)
     for statement in POSTGRES_TRIGGERS if _is_postgres(db) else SQLITE_TRIGGERS:
         db.execute_sql(statement)
+    db.create_tables(_visitor_tables(db))
+    _backfill_visitors(db)
 
 
 def down(migrator, db):
     for statement in POSTGRES_DROP if _is_postgres(db) else SQLITE_DROP:
         db.execute_sql(statement)
     migrator.migrate(
+        migrator.drop_table("funnel_slot"),
+        migrator.drop_table("funnel_count"),
         *[migrator.drop_index("entry", "entry_" + "_".join(c)) for c in ENTRY_INDEXES],
         *[migrator.drop_column("entry", column) for column in ["rung", *REACHED]],
     )

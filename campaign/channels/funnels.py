@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, SQL, Case, PostgresqlDatabase, Value, fn
 
 from campaign.attribution import ONLINE_ROUTE
-from models import Attribution, Campaign, Entry, FunnelVisitor, Unit, db
+from campaign.channels.funnel_rollup import SLOT_SECONDS
+from models import Attribution, Campaign, Entry, FunnelCount, FunnelSlot, FunnelVisitor, Unit, db
 
 STEPS = (
     ("scans", "扫码人数"),
@@ -136,12 +137,37 @@ def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
 
 
 def _visitor_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
-    day = _local_day(FunnelVisitor.first_at, minutes)
-    query = _scoped_visitors(campaign, level, key).select(day, fn.COUNT(SQL("*")), _true_count())
-    rows = list(query.group_by(day).tuples())
+    if level in ("campaign", "route") and minutes % 15 == 0:
+        rows = _slot_days(campaign, level, key, minutes)
+    else:  # a department or channel has a few thousand visitors: count them
+        day = _local_day(FunnelVisitor.first_at, minutes)
+        query = _scoped_visitors(campaign, level, key).select(
+            day, fn.COUNT(SQL("*")), _true_count()
+        )
+        rows = list(query.group_by(day).tuples())
     return [("scans", when, scans) for when, scans, _ in rows] + [
         ("logins", when, logins) for when, _, logins in rows
     ]
+
+
+def _slot_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
+    """(local day, scans, logins) from the quarter-hour counters: a local day is whole
+    quarter hours in a time zone whose offset is (every real one is)."""
+    scope = "" if level == "campaign" else str(key)
+    day = (FunnelSlot.slot * SLOT_SECONDS + minutes * 60) / 86400  # integer days since 1970
+    rows = (
+        FunnelSlot.select(day, fn.SUM(FunnelSlot.scans), fn.SUM(FunnelSlot.logins))
+        .where(
+            (FunnelSlot.campaign == campaign)
+            & (FunnelSlot.level == ROLLUP_LEVEL[level])
+            & (FunnelSlot.scope == scope)
+        )
+        .group_by(day)
+        .having(fn.SUM(FunnelSlot.scans) > 0)  # visitors who moved to an earlier day
+        .tuples()
+    )
+    epoch = datetime.date(1970, 1, 1)
+    return [(epoch + datetime.timedelta(days=int(n)), s, u) for n, s, u in rows]
 
 
 def _created_days(query, model, step: str, minutes: int) -> list[tuple]:
@@ -154,13 +180,15 @@ def _created_days(query, model, step: str, minutes: int) -> list[tuple]:
 
 
 def _visitor_totals(campaign: Campaign, level: str, keys=None):
-    query = FunnelVisitor.select(FunnelVisitor.scope, fn.COUNT(SQL("*")), _true_count()).where(
-        (FunnelVisitor.campaign == campaign) & (FunnelVisitor.level == ROLLUP_LEVEL[level])
+    """(key, scans, logins) per scope with visitors, from the roll-up's counters."""
+    query = FunnelCount.select(FunnelCount.scope, FunnelCount.scans, FunnelCount.logins).where(
+        (FunnelCount.campaign == campaign)
+        & (FunnelCount.level == ROLLUP_LEVEL[level])
+        & (FunnelCount.scans > 0)
     )
     if keys is not None:
-        query = query.where(FunnelVisitor.scope.in_([str(key) for key in keys]))
-    rows = query.group_by(FunnelVisitor.scope).tuples()
-    return [(_scope_key(level, scope), scans, int(logins or 0)) for scope, scans, logins in rows]
+        query = query.where(FunnelCount.scope.in_([str(key) for key in keys]))
+    return [(_scope_key(level, scope), scans, logins) for scope, scans, logins in query.tuples()]
 
 
 def _unit_totals(campaign: Campaign, level: str, keys=None):
@@ -178,7 +206,7 @@ def _entry_totals(campaign: Campaign, level: str, keys=None):
     (`Entry.rung`, kept by the database), an index-only count with no history read."""
     key = None if level == "campaign" else _entry_key(level)
     group = [Entry.rung] if key is None else [key, Entry.rung]
-    query = Entry.select(*group, fn.COUNT(Entry.id)).where(Entry.campaign == campaign)
+    query = Entry.select(*group, fn.COUNT(SQL("*"))).where(Entry.campaign == campaign)
     if key is not None and keys is not None:
         query = query.where(key.in_(keys))
     per_rung: dict = {}
