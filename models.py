@@ -210,6 +210,9 @@ class Campaign(BaseModel):
     theme = CharField(max_length=200)
     organizer = CharField(max_length=200)
     timezone = CharField(max_length=64, default="Asia/Shanghai")
+    # Minutes east of UTC of the campaign's calendar days: its time zone at opening, set with it
+    # (campaign.definition). The funnel's day counters (`FunnelDay`) are kept in these days.
+    day_offset = IntegerField(default=480)
     opens_at = DateTimeField()
     closes_at = DateTimeField()
     grace_minutes = IntegerField(default=0)
@@ -440,6 +443,34 @@ class FunnelSlot(BaseModel):
         indexes = ((("campaign", "level", "scope", "slot"), True),)
 
 
+class FunnelDay(BaseModel):
+    """Units, drafts and entries first reaching each rung of the ladder, per route and local
+    day (`Campaign.day_offset`): the campaign's and routes' daily series read these few rows
+    instead of every entry. Database triggers on unit and entry append each change to
+    `FunnelDayChange` (no shared row is updated by a writer, so busy days do not queue on
+    one counter); `campaign.channels.funnel_days.fold` adds them in here."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    route = CharField(max_length=32)
+    step = CharField(max_length=16)  # units | drafts | submitted | … | awarded
+    day = DateField()
+    n = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "route", "step", "day"), True),)
+
+
+class FunnelDayChange(BaseModel):
+    """+1 or −1 on a `FunnelDay` counter, appended by the triggers, until folded in."""
+
+    id = BigAutoField()
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    route = CharField(max_length=32)
+    step = CharField(max_length=16)
+    day = DateField()
+    n = IntegerField()
+
+
 class KitArchive(BaseModel):
     """A ZIP of one department's codes and posters, or of every department's; built by a job."""
 
@@ -474,12 +505,24 @@ class Unit(BaseModel):
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # The owner's attribution (the online route without one), copied by database triggers on
+    # unit and attribution (migration 0014); never written here. The funnels count by it.
+    owner_route = CharField(max_length=32, default="online")
+    owner_department = ForeignKeyField(
+        Department, null=True, backref="+", on_delete="SET NULL", column_name="owner_department_id"
+    )
+    owner_channel = ForeignKeyField(
+        Channel, null=True, backref="+", on_delete="SET NULL", column_name="owner_channel_id"
+    )
 
     class Meta:
         indexes = (
             (("campaign", "owner"), True),
             (("campaign", "region"), False),
             (("campaign", "domain"), False),
+            (("campaign", "owner_route", "merged_into"), False),
+            (("campaign", "owner_department", "merged_into"), False),
+            (("campaign", "owner_channel", "merged_into"), False),
         )
 
 
@@ -531,6 +574,7 @@ class Entry(BaseModel):
             (("campaign", "route", "rung"), False),
             (("campaign", "department", "rung"), False),
             (("campaign", "channel", "rung"), False),
+            (("campaign", "domain", "status"), False),
         )
 
 
@@ -1128,6 +1172,8 @@ MODELS = [
     FunnelVisitor,
     FunnelCount,
     FunnelSlot,
+    FunnelDay,
+    FunnelDayChange,
     KitArchive,
     Unit,
     Entry,

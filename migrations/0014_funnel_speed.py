@@ -6,14 +6,23 @@ keep them: an inserted `status_change` row raises the rung and moves the first t
 an entry's own status raises the rung too. So every writer of the history (the status
 machine, imports, tests) is covered in its own transaction. Back-filled from the history.
 
+Units: the owner's attribution (route, department, channel; the online route without one) is
+copied onto each unit (`owner_route`, `owner_department_id`, `owner_channel_id`) by triggers on
+unit and attribution, so units are counted per scope without a join.
+
 Visitors: `funnel_count` (per scope: visitors and users among them) and `funnel_slot` (the
 campaign's and each route's, per quarter hour of the first time), kept by the roll-up and
 back-filled here from `funnel_visitor` under the roller's lock.
 """
 
+import datetime
+from zoneinfo import ZoneInfo
+
 from peewee import (
+    BigAutoField,
     BigIntegerField,
     CharField,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -25,8 +34,10 @@ from peewee import (
 RUNGS = {"submitted": 1, "returned": 1, "endorsed": 2, "under_review": 3, "not_selected": 3,
          "shortlisted": 4, "awarded": 5}  # fmt: skip
 REACHED = [f"reached_{n}" for n in range(1, 6)]
+# Totals per scope and rung, index-only; and the dashboard's entries by domain.
 ENTRY_INDEXES = (("campaign_id", "route", "rung"), ("campaign_id", "department_id", "rung"),
-                 ("campaign_id", "channel_id", "rung"))  # fmt: skip
+                 ("campaign_id", "channel_id", "rung"),
+                 ("campaign_id", "domain", "status"))  # fmt: skip
 
 
 def rung_of(column: str) -> str:
@@ -112,6 +123,334 @@ def _backfill_entries(db) -> None:
     db.execute_sql(f"UPDATE entry SET rung = {status} WHERE {status} > rung")
 
 
+UNIT_INDEXES = (("campaign_id", "owner_route", "merged_into_id"),
+                ("campaign_id", "owner_department_id", "merged_into_id"),
+                ("campaign_id", "owner_channel_id", "merged_into_id"))  # fmt: skip
+OWNER = "owner_route, owner_department_id, owner_channel_id"
+ONLINE = "'online', NULL, NULL"  # campaign.attribution.ONLINE_ROUTE
+
+
+def _attribution_of(unit: str, column: str) -> str:
+    return (
+        f"(SELECT {column} FROM attribution a WHERE a.campaign_id = {unit}.campaign_id "
+        f"AND a.user_id = {unit}.owner_id)"
+    )
+
+
+def _copy_attribution(unit: str) -> str:
+    return (
+        f"UPDATE unit SET owner_route = COALESCE({_attribution_of(unit, 'route')}, 'online'), "
+        f"owner_department_id = {_attribution_of(unit, 'department_id')}, "
+        f"owner_channel_id = {_attribution_of(unit, 'channel_id')} WHERE id = {unit}.id"
+    )
+
+
+def _owner_units(attribution: str, values: str) -> str:
+    return (
+        f"UPDATE unit SET ({OWNER}) = ({values}) WHERE campaign_id = {attribution}.campaign_id "
+        f"AND owner_id = {attribution}.user_id"
+    )
+
+
+NEW_SCOPE = "NEW.route, NEW.department_id, NEW.channel_id"
+SQLITE_UNIT_TRIGGERS = (
+    f"""CREATE TRIGGER unit_owner_insert AFTER INSERT ON unit BEGIN
+          {_copy_attribution("NEW")};
+        END""",
+    f"""CREATE TRIGGER unit_owner_update AFTER UPDATE OF campaign_id, owner_id ON unit BEGIN
+          {_copy_attribution("NEW")};
+        END""",
+    f"""CREATE TRIGGER attribution_units_insert AFTER INSERT ON attribution BEGIN
+          {_owner_units("NEW", NEW_SCOPE)};
+        END""",
+    f"""CREATE TRIGGER attribution_units_update
+          AFTER UPDATE OF campaign_id, user_id, route, department_id, channel_id ON attribution
+          BEGIN
+          {_owner_units("OLD", ONLINE)};
+          {_owner_units("NEW", NEW_SCOPE)};
+        END""",
+    f"""CREATE TRIGGER attribution_units_delete AFTER DELETE ON attribution BEGIN
+          {_owner_units("OLD", ONLINE)};
+        END""",
+)
+SQLITE_UNIT_DROP = tuple(
+    f"DROP TRIGGER IF EXISTS {name}"
+    for name in ("unit_owner_insert", "unit_owner_update", "attribution_units_insert",
+                 "attribution_units_update", "attribution_units_delete")
+)  # fmt: skip
+POSTGRES_UNIT_TRIGGERS = (
+    f"""CREATE OR REPLACE FUNCTION unit_owner() RETURNS trigger AS $$
+        BEGIN
+          SELECT route, department_id, channel_id
+            INTO NEW.owner_route, NEW.owner_department_id, NEW.owner_channel_id
+            FROM attribution WHERE campaign_id = NEW.campaign_id AND user_id = NEW.owner_id;
+          IF NOT FOUND THEN
+            SELECT {ONLINE} INTO NEW.owner_route, NEW.owner_department_id, NEW.owner_channel_id;
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER unit_owner BEFORE INSERT OR UPDATE OF campaign_id, owner_id ON unit
+         FOR EACH ROW EXECUTE FUNCTION unit_owner()""",
+    f"""CREATE OR REPLACE FUNCTION attribution_units() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN
+            {_owner_units("OLD", ONLINE)};
+          END IF;
+          IF TG_OP <> 'DELETE' THEN
+            {_owner_units("NEW", NEW_SCOPE)};
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER attribution_units
+         AFTER INSERT OR DELETE OR UPDATE OF campaign_id, user_id, route, department_id, channel_id
+         ON attribution FOR EACH ROW EXECUTE FUNCTION attribution_units()""",
+)
+POSTGRES_UNIT_DROP = (
+    "DROP TRIGGER IF EXISTS unit_owner ON unit",
+    "DROP TRIGGER IF EXISTS attribution_units ON attribution",
+    "DROP FUNCTION IF EXISTS unit_owner()",
+    "DROP FUNCTION IF EXISTS attribution_units()",
+)
+
+
+def _unit_columns(migrator, db) -> None:
+    class Department(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "department"
+
+    class Channel(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "channel"
+
+    # Raw SQL for the NOT NULL column, as for entry.rung.
+    db.execute_sql("ALTER TABLE unit ADD COLUMN owner_route VARCHAR(32) NOT NULL DEFAULT 'online'")
+    migrator.migrate(
+        migrator.add_column(
+            "unit", "owner_department_id",
+            ForeignKeyField(Department, null=True, on_delete="SET NULL", field=Department.id),
+        ),
+        migrator.add_column(
+            "unit", "owner_channel_id",
+            ForeignKeyField(Channel, null=True, on_delete="SET NULL", field=Channel.id),
+        ),
+        *[migrator.add_index("unit", columns, False) for columns in UNIT_INDEXES],
+    )  # fmt: skip
+    db.execute_sql(
+        f"UPDATE unit SET ({OWNER}) = (a.route, a.department_id, a.channel_id) "
+        "FROM attribution a WHERE a.campaign_id = unit.campaign_id AND a.user_id = unit.owner_id"
+    )
+    for statement in POSTGRES_UNIT_TRIGGERS if _is_postgres(db) else SQLITE_UNIT_TRIGGERS:
+        db.execute_sql(statement)
+
+
+# --- day counters: units, drafts and rungs per route and local day ----------------------
+
+ENTRY_DAYS = (("drafts", "created_at"), ("submitted", "reached_1"), ("endorsed", "reached_2"),
+              ("under_review", "reached_3"), ("shortlisted", "reached_4"),
+              ("awarded", "reached_5"))  # fmt: skip
+UNIT_DAYS = (("units", "created_at"),)
+COUNTED = {"entry": ("route", ENTRY_DAYS, ""), "unit": ("owner_route", UNIT_DAYS, "merged_into_id")}
+
+
+def _day_tables(db) -> list:
+    class Campaign(Model):
+        id = IntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    class FunnelDay(Model):
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        route = CharField(max_length=32)
+        step = CharField(max_length=16)
+        day = DateField()
+        n = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "funnel_day"
+            indexes = ((("campaign", "route", "step", "day"), True),)
+
+    class FunnelDayChange(Model):
+        id = BigAutoField()
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        route = CharField(max_length=32)
+        step = CharField(max_length=16)
+        day = DateField()
+        n = IntegerField()
+
+        class Meta:
+            database = db
+            table_name = "funnel_day_change"
+
+    return [FunnelDay, FunnelDayChange]
+
+
+def _counted_columns(table: str) -> list[str]:
+    """The columns whose change moves a count."""
+    route, steps, merged = COUNTED[table]
+    return [c for c in dict.fromkeys(["campaign_id", route, *[at for _, at in steps], merged]) if c]
+
+
+def _local_day(at: str, postgres: bool) -> str:
+    if postgres:
+        return f"CAST({at} + make_interval(mins => c.day_offset) AS date)"
+    return f"date({at}, c.day_offset || ' minutes')"
+
+
+def _sqlite_change(table: str, row: str, step: str, at: str, sign: int, when: str = "") -> str:
+    route, _, merged = COUNTED[table]
+    counted = f" AND {row}.{merged} IS NULL" if merged else ""
+    return (
+        "INSERT INTO funnel_day_change (campaign_id, route, step, day, n) "
+        f"SELECT {row}.campaign_id, {row}.{route}, '{step}', "
+        f"{_local_day(f'{row}.{at}', False)}, {sign} FROM campaign c "
+        f"WHERE c.id = {row}.campaign_id AND {row}.{at} IS NOT NULL{counted}{when}"
+    )
+
+
+def _sqlite_day_triggers(table: str) -> tuple:
+    route, steps, merged = COUNTED[table]
+    moved = [f"OLD.{c} IS NOT NEW.{c}" for c in ("campaign_id", route, merged) if c]
+    columns = ", ".join(_counted_columns(table))
+    updates = []
+    for step, at in steps:
+        changed = " AND (" + " OR ".join([f"OLD.{at} IS NOT NEW.{at}", *moved]) + ")"
+        updates += [_sqlite_change(table, "OLD", step, at, -1, changed),
+                    _sqlite_change(table, "NEW", step, at, 1, changed)]  # fmt: skip
+    body = {
+        "insert": [_sqlite_change(table, "NEW", step, at, 1) for step, at in steps],
+        "delete": [_sqlite_change(table, "OLD", step, at, -1) for step, at in steps],
+        "update": updates,
+    }
+    event = {"insert": "INSERT", "delete": "DELETE", "update": f"UPDATE OF {columns}"}
+    return tuple(
+        f"CREATE TRIGGER funnel_day_{table}_{kind} AFTER {event[kind]} ON {table} BEGIN "
+        + "; ".join(statements) + "; END"
+        for kind, statements in body.items()
+    )  # fmt: skip
+
+
+POSTGRES_DAY_CHANGE = f"""CREATE OR REPLACE FUNCTION funnel_day_change(
+        c_id integer, r varchar, s varchar, t timestamp, delta integer) RETURNS void AS $$
+    BEGIN
+      IF t IS NOT NULL THEN
+        INSERT INTO funnel_day_change (campaign_id, route, step, day, n)
+          SELECT c.id, r, s, {_local_day("t", True)}, delta FROM campaign c WHERE c.id = c_id;
+      END IF;
+    END $$ LANGUAGE plpgsql"""
+
+
+def _postgres_day_function(table: str) -> str:
+    """Every step of OLD out and of NEW in; an update that keeps the campaign, route and
+    counting moves only the steps whose time changed (a status move: one)."""
+    route, steps, merged = COUNTED[table]
+
+    def change(row: str, step: str, at: str, sign: int) -> str:
+        call = (
+            f"PERFORM funnel_day_change({row}.campaign_id, {row}.{route}, '{step}', "
+            f"{row}.{at}, {sign});"
+        )
+        return f"IF {row}.{merged} IS NULL THEN {call} END IF;" if merged else call
+
+    same = " AND ".join(
+        f"OLD.{c} IS NOT DISTINCT FROM NEW.{c}" for c in ("campaign_id", route, merged) if c
+    )
+    moved = "\n".join(
+        f"IF OLD.{at} IS DISTINCT FROM NEW.{at} THEN {change('OLD', step, at, -1)} "
+        f"{change('NEW', step, at, 1)} END IF;"
+        for step, at in steps
+    )
+    out = "\n".join(change("OLD", step, at, -1) for step, at in steps)
+    into = "\n".join(change("NEW", step, at, 1) for step, at in steps)
+    return f"""CREATE OR REPLACE FUNCTION funnel_day_{table}() RETURNS trigger AS $$
+    BEGIN
+      IF TG_OP = 'UPDATE' AND {same} THEN
+        {moved}
+        RETURN NULL;
+      END IF;
+      IF TG_OP <> 'INSERT' THEN
+        {out}
+      END IF;
+      IF TG_OP <> 'DELETE' THEN
+        {into}
+      END IF;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql"""
+
+
+def _postgres_day_triggers(table: str) -> tuple:
+    columns = _counted_columns(table)
+    old = ", ".join(f"OLD.{c}" for c in columns)
+    new = ", ".join(f"NEW.{c}" for c in columns)
+    return (
+        _postgres_day_function(table),
+        f"""CREATE TRIGGER funnel_day_{table} AFTER INSERT OR DELETE ON {table}
+              FOR EACH ROW EXECUTE FUNCTION funnel_day_{table}()""",
+        f"""CREATE TRIGGER funnel_day_{table}_update AFTER UPDATE OF {", ".join(columns)}
+              ON {table} FOR EACH ROW WHEN (ROW({old}) IS DISTINCT FROM ROW({new}))
+              EXECUTE FUNCTION funnel_day_{table}()""",
+    )
+
+
+def _day_triggers(postgres: bool) -> tuple:
+    if postgres:
+        return (POSTGRES_DAY_CHANGE, *_postgres_day_triggers("entry"),
+                *_postgres_day_triggers("unit"))  # fmt: skip
+    return (*_sqlite_day_triggers("entry"), *_sqlite_day_triggers("unit"))
+
+
+def _drop_day_triggers(postgres: bool) -> tuple:
+    if postgres:
+        return (
+            *[f"DROP TRIGGER IF EXISTS funnel_day_{t}{k} ON {t}" for t in COUNTED
+              for k in ("", "_update")],
+            *[f"DROP FUNCTION IF EXISTS funnel_day_{t}()" for t in COUNTED],
+            "DROP FUNCTION IF EXISTS funnel_day_change(integer, varchar, varchar, timestamp, "
+            "integer)",
+        )  # fmt: skip
+    return tuple(f"DROP TRIGGER IF EXISTS funnel_day_{t}_{k}" for t in COUNTED
+                 for k in ("insert", "delete", "update"))  # fmt: skip
+
+
+def _day_offsets(db) -> None:
+    """Each campaign's offset at its opening, as campaign.definition sets it from now on."""
+    db.execute_sql("ALTER TABLE campaign ADD COLUMN day_offset INTEGER NOT NULL DEFAULT 480")
+    rows = db.execute_sql("SELECT id, timezone, opens_at FROM campaign").fetchall()
+    for campaign_id, timezone, opens_at in rows:
+        if isinstance(opens_at, str):
+            opens_at = datetime.datetime.fromisoformat(opens_at)
+        local = opens_at.replace(tzinfo=datetime.UTC).astimezone(ZoneInfo(timezone))
+        minutes = int(local.utcoffset().total_seconds() // 60)
+        db.execute_sql(
+            f"UPDATE campaign SET day_offset = {db.param} WHERE id = {db.param}",
+            (minutes, campaign_id),
+        )
+
+
+def _backfill_days(db) -> None:
+    postgres = _is_postgres(db)
+    parts = []
+    for table, (route, steps, merged) in COUNTED.items():
+        for step, at in steps:
+            conditions = [f"t.{at} IS NOT NULL"] + ([f"t.{merged} IS NULL"] if merged else [])
+            parts.append(
+                f"SELECT t.campaign_id, t.{route}, '{step}', {_local_day(f't.{at}', postgres)}, "
+                f"COUNT(*) FROM {table} t JOIN campaign c ON c.id = t.campaign_id "
+                f"WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3, 4"
+            )
+    db.execute_sql(
+        "INSERT INTO funnel_day (campaign_id, route, step, day, n) " + " UNION ALL ".join(parts)
+    )
+
+
 ROLLER_LOCK = 7_301_001  # campaign.channels.funnel_rollup.ROLLER_LOCK
 
 
@@ -185,14 +524,28 @@ def up(migrator, db):
     _backfill_entries(db)
     for statement in POSTGRES_TRIGGERS if _is_postgres(db) else SQLITE_TRIGGERS:
         db.execute_sql(statement)
+    _unit_columns(migrator, db)
     db.create_tables(_visitor_tables(db))
     _backfill_visitors(db)
+    _day_offsets(db)
+    db.create_tables(_day_tables(db))
+    _backfill_days(db)
+    for statement in _day_triggers(_is_postgres(db)):
+        db.execute_sql(statement)
 
 
 def down(migrator, db):
-    for statement in POSTGRES_DROP if _is_postgres(db) else SQLITE_DROP:
+    postgres = _is_postgres(db)
+    for statement in (
+        (POSTGRES_DROP + POSTGRES_UNIT_DROP) if postgres else (SQLITE_DROP + SQLITE_UNIT_DROP)
+    ):
         db.execute_sql(statement)
     migrator.migrate(
+        *[migrator.drop_index("unit", "unit_" + "_".join(c)) for c in UNIT_INDEXES],
+        *[
+            migrator.drop_column("unit", column)
+            for column in ("owner_route", "owner_department_id", "owner_channel_id")
+        ],  # fmt: skip
         migrator.drop_table("funnel_slot"),
         migrator.drop_table("funnel_count"),
         *[migrator.drop_index("entry", "entry_" + "_".join(c)) for c in ENTRY_INDEXES],

@@ -226,10 +226,14 @@ def _is_user(column, value: int = 1):
 
 
 def roll_up_everything() -> int:
-    """Roll up until nothing is left; return how many touches were filed."""
+    """Roll up until nothing is left, and fold the day counters' changes
+    (`funnel_days.fold`); return how many touches were filed."""
+    from campaign.channels.funnel_days import fold
+
     total = 0
     while counted := roll_up():
         total += counted
+    fold()
     return total
 
 

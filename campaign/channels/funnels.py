@@ -20,13 +20,12 @@ the days add up to the totals. Scopes with no activity are listed with zeros.
 import datetime
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
-from zoneinfo import ZoneInfo
 
-from peewee import JOIN, SQL, Case, PostgresqlDatabase, Value, fn
+from peewee import SQL, Case, Value, fn
 
-from campaign.attribution import ONLINE_ROUTE
+from campaign.channels import funnel_days
 from campaign.channels.funnel_rollup import SLOT_SECONDS
-from models import Attribution, Campaign, Entry, FunnelCount, FunnelSlot, FunnelVisitor, Unit, db
+from models import Campaign, Entry, FunnelCount, FunnelSlot, FunnelVisitor, Unit, db
 
 STEPS = (
     ("scans", "扫码人数"),
@@ -121,14 +120,24 @@ def conversion(counts: dict[str, int]) -> list[dict]:
 
 
 def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
-    """One row per local day with any activity in scope: `{"day": "2021-04-01", steps…}`."""
+    """One row per local day with any activity in scope: `{"day": "2021-04-01", steps…}`.
+
+    The campaign and a route read counters (visitors per quarter hour, `funnel_days` for the
+    rest); a department or channel, a few thousand rows at most, is counted directly."""
     minutes = _offset_minutes(campaign)
-    parts = together(
-        lambda: _visitor_days(campaign, level, key, minutes),
-        lambda: _created_days(_scoped_units(campaign, level, key), Unit, "units", minutes),
-        lambda: _created_days(_scoped_entries(campaign, level, key), Entry, "drafts", minutes),
-        lambda: _ladder_days(campaign, level, key, minutes),
-    )
+    if level in ("campaign", "route"):
+        route = key if level == "route" else None
+        parts = together(
+            lambda: _visitor_days(campaign, level, key, minutes),
+            lambda: funnel_days.day_counts(campaign, route),
+        )
+    else:
+        parts = together(
+            lambda: _visitor_days(campaign, level, key, minutes),
+            lambda: _created_days(_scoped_units(campaign, level, key), Unit, "units", minutes),
+            lambda: _created_days(_scoped_entries(campaign, level, key), Entry, "drafts", minutes),
+            lambda: _ladder_days(campaign, level, key, minutes),
+        )
     days: dict[str, dict] = {}
     for step, when, count in (row for part in parts for row in part):
         text = when.isoformat() if isinstance(when, datetime.date) else str(when)
@@ -136,11 +145,19 @@ def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
     return [{"day": when, **days[when]} for when in sorted(days)]
 
 
+def daily_by_route(campaign: Campaign, step: str) -> dict[str, dict[str, int]]:
+    """Route → local day → count of one step of units or entries (the dashboard's lines)."""
+    lines: dict[str, dict[str, int]] = {}
+    for route, when, count in funnel_days.route_counts(campaign, step):
+        lines.setdefault(route, {})[when.isoformat()] = count
+    return lines
+
+
 def _visitor_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
     if level in ("campaign", "route") and minutes % 15 == 0:
         rows = _slot_days(campaign, level, key, minutes)
     else:  # a department or channel has a few thousand visitors: count them
-        day = _local_day(FunnelVisitor.first_at, minutes)
+        day = funnel_days.local_day(FunnelVisitor.first_at, minutes)
         query = _scoped_visitors(campaign, level, key).select(
             day, fn.COUNT(SQL("*")), _true_count()
         )
@@ -171,7 +188,7 @@ def _slot_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]
 
 
 def _created_days(query, model, step: str, minutes: int) -> list[tuple]:
-    day = _local_day(model.created_at, minutes)
+    day = funnel_days.local_day(model.created_at, minutes)
     rows = query.select(day, fn.COUNT(model.id)).group_by(day).tuples()
     return [(step, when, count) for when, count in rows]
 
@@ -195,7 +212,7 @@ def _unit_totals(campaign: Campaign, level: str, keys=None):
     if level == "campaign":  # one row; PostgreSQL refuses GROUP BY a constant
         return [(None, _units(campaign).count())]
     key = _unit_key(level)
-    query = _units(campaign).select(key, fn.COUNT(Unit.id)).group_by(key)
+    query = _units(campaign).select(key, fn.COUNT(SQL("*"))).group_by(key)
     if keys is not None:
         query = query.where(key.in_(keys))
     return [(_normalize_key(level, k), n) for k, n in query.tuples()]
@@ -222,22 +239,16 @@ def _entry_totals(campaign: Campaign, level: str, keys=None):
 
 
 def _units(campaign: Campaign):
-    return (
-        Unit.select()
-        .join(
-            Attribution,
-            JOIN.LEFT_OUTER,
-            on=((Attribution.campaign == Unit.campaign) & (Attribution.user == Unit.owner)),
-        )
-        .where((Unit.campaign == campaign) & Unit.merged_into.is_null())
-    )
+    """Units not merged into another; each carries its owner's attribution (`Unit.owner_*`,
+    copied by the database), so no join."""
+    return Unit.select().where((Unit.campaign == campaign) & Unit.merged_into.is_null())
 
 
 def _unit_key(level: str):
     return {
-        "route": fn.COALESCE(Attribution.route, ONLINE_ROUTE),
-        "department": Attribution.department,
-        "channel": Attribution.channel,
+        "route": Unit.owner_route,
+        "department": Unit.owner_department,
+        "channel": Unit.owner_channel,
     }[level]
 
 
@@ -274,7 +285,7 @@ def _ladder_days(campaign: Campaign, level: str, key, minutes: int) -> list[tupl
     counts = []
     for n, step in enumerate(LADDER_STEPS, start=1):
         column = getattr(Entry, f"reached_{n}")
-        day = _local_day(column, minutes)
+        day = funnel_days.local_day(column, minutes)
         counts.append(
             _scoped_entries(campaign, level, key)
             .select(Value(step), day, fn.COUNT(Entry.id))
@@ -304,15 +315,6 @@ def _normalize_key(level: str, value):
 
 
 def _offset_minutes(campaign: Campaign) -> int:
-    """The campaign time zone's offset from UTC (fixed: Asia/Shanghai has had no DST since 1991)."""
-    local = campaign.opens_at.replace(tzinfo=datetime.UTC).astimezone(ZoneInfo(campaign.timezone))
-    return int(local.utcoffset().total_seconds() // 60)
-
-
-def _local_day(column, minutes: int):
-    """The local calendar day of a naive-UTC timestamp, in SQL, on SQLite or PostgreSQL."""
-    if isinstance(db.obj, PostgresqlDatabase):
-        day = fn.DATE(column + SQL(f"INTERVAL '{int(minutes)} minutes'"))
-    else:
-        day = fn.DATE(column, f"{int(minutes):+d} minutes")
-    return day.coerce(False)  # not back into a datetime by the column's converter
+    """The campaign's calendar days' offset from UTC (`Campaign.day_offset`, its time zone at
+    opening: Asia/Shanghai has had no DST since 1991), as the day counters are kept in."""
+    return campaign.day_offset
