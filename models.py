@@ -507,13 +507,10 @@ class Unit(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     # The owner's attribution (the online route without one), copied by database triggers on
     # unit and attribution (migration 0014); never written here. The funnels count by it.
+    # No foreign keys: a deleted department or channel reaches these through the attribution.
     owner_route = CharField(max_length=32, default="online")
-    owner_department = ForeignKeyField(
-        Department, null=True, backref="+", on_delete="SET NULL", column_name="owner_department_id"
-    )
-    owner_channel = ForeignKeyField(
-        Channel, null=True, backref="+", on_delete="SET NULL", column_name="owner_channel_id"
-    )
+    owner_department_id = IntegerField(null=True)
+    owner_channel_id = IntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -521,8 +518,8 @@ class Unit(BaseModel):
             (("campaign", "region"), False),
             (("campaign", "domain"), False),
             (("campaign", "owner_route", "merged_into"), False),
-            (("campaign", "owner_department", "merged_into"), False),
-            (("campaign", "owner_channel", "merged_into"), False),
+            (("campaign", "owner_department_id", "merged_into"), False),
+            (("campaign", "owner_channel_id", "merged_into"), False),
         )
 
 

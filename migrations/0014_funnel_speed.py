@@ -214,33 +214,15 @@ POSTGRES_UNIT_DROP = (
 
 
 def _unit_columns(migrator, db) -> None:
-    class Department(Model):
-        id = IntegerField(primary_key=True)
-
-        class Meta:
-            database = db
-            table_name = "department"
-
-    class Channel(Model):
-        id = IntegerField(primary_key=True)
-
-        class Meta:
-            database = db
-            table_name = "channel"
-
-    # Raw SQL for the NOT NULL column, as for entry.rung.
+    # Raw SQL for the NOT NULL column, as for entry.rung. No foreign keys on the copies
+    # (SQLite cannot drop such a column again): a department or channel deleted sets the
+    # attribution's NULL, and its trigger the units'.
     db.execute_sql("ALTER TABLE unit ADD COLUMN owner_route VARCHAR(32) NOT NULL DEFAULT 'online'")
     migrator.migrate(
-        migrator.add_column(
-            "unit", "owner_department_id",
-            ForeignKeyField(Department, null=True, on_delete="SET NULL", field=Department.id),
-        ),
-        migrator.add_column(
-            "unit", "owner_channel_id",
-            ForeignKeyField(Channel, null=True, on_delete="SET NULL", field=Channel.id),
-        ),
+        migrator.add_column("unit", "owner_department_id", IntegerField(null=True)),
+        migrator.add_column("unit", "owner_channel_id", IntegerField(null=True)),
         *[migrator.add_index("unit", columns, False) for columns in UNIT_INDEXES],
-    )  # fmt: skip
+    )
     db.execute_sql(
         f"UPDATE unit SET ({OWNER}) = (a.route, a.department_id, a.channel_id) "
         "FROM attribution a WHERE a.campaign_id = unit.campaign_id AND a.user_id = unit.owner_id"
@@ -536,18 +518,17 @@ def up(migrator, db):
 
 def down(migrator, db):
     postgres = _is_postgres(db)
-    for statement in (
-        (POSTGRES_DROP + POSTGRES_UNIT_DROP) if postgres else (SQLITE_DROP + SQLITE_UNIT_DROP)
-    ):
+    triggers = POSTGRES_DROP + POSTGRES_UNIT_DROP if postgres else SQLITE_DROP + SQLITE_UNIT_DROP
+    for statement in (*_drop_day_triggers(postgres), *triggers):
         db.execute_sql(statement)
     migrator.migrate(
-        *[migrator.drop_index("unit", "unit_" + "_".join(c)) for c in UNIT_INDEXES],
-        *[
-            migrator.drop_column("unit", column)
-            for column in ("owner_route", "owner_department_id", "owner_channel_id")
-        ],  # fmt: skip
+        migrator.drop_table("funnel_day_change"),
+        migrator.drop_table("funnel_day"),
+        migrator.drop_column("campaign", "day_offset"),
         migrator.drop_table("funnel_slot"),
         migrator.drop_table("funnel_count"),
+        *[migrator.drop_index("unit", "unit_" + "_".join(c)) for c in UNIT_INDEXES],
+        *[migrator.drop_column("unit", column) for column in OWNER.split(", ")],
         *[migrator.drop_index("entry", "entry_" + "_".join(c)) for c in ENTRY_INDEXES],
         *[migrator.drop_column("entry", column) for column in ["rung", *REACHED]],
     )

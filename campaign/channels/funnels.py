@@ -247,8 +247,8 @@ def _units(campaign: Campaign):
 def _unit_key(level: str):
     return {
         "route": Unit.owner_route,
-        "department": Unit.owner_department,
-        "channel": Unit.owner_channel,
+        "department": Unit.owner_department_id,
+        "channel": Unit.owner_channel_id,
     }[level]
 
 
