@@ -18,6 +18,7 @@ the days add up to the totals. Scopes with no activity are listed with zeros.
 """
 
 import datetime
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 
@@ -46,6 +47,7 @@ RUNG = {"submitted": 1, "returned": 1, "endorsed": 2, "under_review": 3, "not_se
 LEVELS = ("campaign", "route", "department", "channel")
 ROLLUP_LEVEL = {"campaign": "all", "route": "route", "department": "dept", "channel": "channel"}
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="funnel")
+_in_pool = threading.local()
 
 
 def empty() -> dict[str, int]:
@@ -99,9 +101,16 @@ def _merge(level: str, visitors, units, entries) -> dict:
 
 
 def together(*calls):
-    """Run independent queries at once, each on its own connection; their results in order."""
+    """Run independent queries at once, each on its own connection; their results in order.
+
+    Called from one of the pool's own threads (a view made of views, as the dashboard), the
+    calls run there one after the other: waiting on the pool from inside it could wait for
+    ever, and the connections stay at most the pool's."""
+    if getattr(_in_pool, "yes", False):
+        return [call() for call in calls]
 
     def run(call):
+        _in_pool.yes = True
         with db.connection_context():
             return call()
 
