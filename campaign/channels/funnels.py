@@ -85,6 +85,24 @@ def overview_totals(campaign: Campaign) -> tuple[dict, dict]:
     return whole, routes
 
 
+def step_counts(campaign: Campaign, level: str, step: str) -> dict:
+    """Scope key → count of one step (scopes without any left out): what ranking the scopes
+    by that step needs, without their other counts."""
+    if step in ("scans", "logins"):
+        column = 1 if step == "scans" else 2
+        return {row[0]: row[column] for row in _visitor_totals(campaign, level)}
+    if step == "units":
+        return dict(_unit_totals(campaign, level))
+    rung = 0 if step == "drafts" else LADDER_STEPS.index(step) + 1
+    key = _entry_key(level)
+    query = (
+        Entry.select(key, fn.COUNT(SQL("*")))
+        .where((Entry.campaign == campaign) & (Entry.rung >= rung))
+        .group_by(key)
+    )
+    return {_normalize_key(level, k): n for k, n in query.tuples()}
+
+
 def _merge(level: str, visitors, units, entries) -> dict:
     found: dict = {}
     for key, scans, logins in visitors:

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from campaign.attribution import attribute
-from campaign.channels import funnel_days, funnels
+from campaign.channels import funnel_days, funnel_views, funnels
 from campaign.channels.funnel_rollup import SLOT_LEVELS, roll_up, roll_up_everything
 from campaign.channels.reassign import reassign
 from campaign.definition import apply_definition, read_definition
@@ -339,3 +339,15 @@ def read_definition_for(campaign) -> dict:
     data = read_definition(DEFAULT_PLAN)
     assert data["slug"] == campaign.slug
     return data
+
+
+def test_the_dashboards_top_departments_are_the_first_rows_of_the_table(campaign):
+    rng = random.Random(9)
+    world = random_world(campaign, rng)
+    touches = touch_rows(campaign, {**world, "start": campaign.opens_at}, rng, 300)
+    Touch.insert_many(touches).execute()
+    roll_up_everything()
+    for step in funnels.STEP_NAMES:
+        for limit in (1, 3, 10):
+            expected = funnel_views.department_rows(campaign, sort=step)[:limit]
+            assert funnel_views.top_departments(campaign, step, limit) == expected, step
