@@ -225,6 +225,34 @@ def _is_user(column, value: int = 1):
     return Case(None, [(column == True, value)], 0)  # noqa: E712
 
 
+def recount() -> None:
+    """Count `FunnelCount` and `FunnelSlot` again from the filed visitors, under the roller's
+    lock: after touches were filed by code that did not keep them (a worker of the release
+    before migration 0014 rolling up before its restart). Exact whenever it runs."""
+    scope = [FunnelVisitor.campaign, FunnelVisitor.level, FunnelVisitor.scope]
+    counted = [fn.COUNT(SQL("*")), fn.SUM(_is_user(FunnelVisitor.is_user))]
+    with write_transaction():
+        if isinstance(db.obj, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
+        FunnelCount.delete().execute()
+        FunnelSlot.delete().execute()
+        totals = FunnelVisitor.select(*scope, *counted).group_by(*scope)
+        FunnelCount.insert_from(
+            totals, [FunnelCount.campaign, FunnelCount.level, FunnelCount.scope,
+                     FunnelCount.scans, FunnelCount.logins],
+        ).execute()  # fmt: skip
+        slot = slot_of(FunnelVisitor.first_at)
+        slots = (
+            FunnelVisitor.select(*scope, slot, *counted)
+            .where(FunnelVisitor.level.in_(SLOT_LEVELS))
+            .group_by(*scope, slot)
+        )
+        FunnelSlot.insert_from(
+            slots, [FunnelSlot.campaign, FunnelSlot.level, FunnelSlot.scope, FunnelSlot.slot,
+                    FunnelSlot.scans, FunnelSlot.logins],
+        ).execute()  # fmt: skip
+
+
 def roll_up_everything() -> int:
     """Roll up until nothing is left, and fold the day counters' changes
     (`funnel_days.fold`); return how many touches were filed."""
