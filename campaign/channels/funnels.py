@@ -15,6 +15,11 @@ campaign's time zone. What each step counts:
 
 Daily series count each visitor, unit or entry on the day it first reached the step, so
 the days add up to the totals. Scopes with no activity are listed with zeros.
+
+Nothing here counts from the raw rows of the whole campaign (migration 0014): entries keep
+their highest rung and first times, units their owner's attribution (database triggers), so
+totals are index-only counts; visitors are counted by the roll-up (`FunnelCount`,
+`FunnelSlot`) and the campaign's and routes' days of units and entries by `funnel_days`.
 """
 
 import datetime
