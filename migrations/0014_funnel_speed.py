@@ -178,9 +178,13 @@ SQLITE_UNIT_DROP = tuple(
     for name in ("unit_owner_insert", "unit_owner_update", "attribution_units_insert",
                  "attribution_units_update", "attribution_units_delete")
 )  # fmt: skip
+# A unit inserted while its owner's attribution is being inserted by another transaction
+# would see none, and the attribution's update would not see the unit: both triggers first
+# take a transaction lock on (campaign, person), so the second waits and then sees the first.
 POSTGRES_UNIT_TRIGGERS = (
     f"""CREATE OR REPLACE FUNCTION unit_owner() RETURNS trigger AS $$
         BEGIN
+          PERFORM pg_advisory_xact_lock(NEW.campaign_id, NEW.owner_id);
           SELECT route, department_id, channel_id
             INTO NEW.owner_route, NEW.owner_department_id, NEW.owner_channel_id
             FROM attribution WHERE campaign_id = NEW.campaign_id AND user_id = NEW.owner_id;
@@ -194,9 +198,11 @@ POSTGRES_UNIT_TRIGGERS = (
     f"""CREATE OR REPLACE FUNCTION attribution_units() RETURNS trigger AS $$
         BEGIN
           IF TG_OP <> 'INSERT' THEN
+            PERFORM pg_advisory_xact_lock(OLD.campaign_id, OLD.user_id);
             {_owner_units("OLD", ONLINE)};
           END IF;
           IF TG_OP <> 'DELETE' THEN
+            PERFORM pg_advisory_xact_lock(NEW.campaign_id, NEW.user_id);
             {_owner_units("NEW", NEW_SCOPE)};
           END IF;
           RETURN NULL;

@@ -7,6 +7,7 @@ campaign's days moved to another time zone."""
 import datetime
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -369,3 +370,41 @@ def test_a_recount_mends_counters_left_short(app, campaign):
     assert_visitor_counters_agree()
     assert_days_agree(campaign)
     assert_reconciles(campaign)
+
+
+def test_a_unit_registered_while_its_owner_is_first_attributed(campaign):
+    """The unit's insert cannot see the attribution being inserted, nor that the unit: the
+    later of the two waits for the earlier (a lock on campaign and person) and sees it."""
+    user = WechatUser.create(app="wxa", openid="o-race")
+    channel = departments_and_channels(campaign)[0]
+    inserted, finish = threading.Event(), threading.Event()
+    errors = []
+
+    def register():
+        try:
+            with db.connection_context(), db.atomic():
+                Unit.create(campaign=campaign, owner=user)
+                inserted.set()
+                finish.wait(10)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    def first_touch():
+        try:
+            with db.connection_context():
+                inserted.wait(10)
+                attribute(campaign, user, channel)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register), threading.Thread(target=first_touch)]
+    for thread in threads:
+        thread.start()
+    inserted.wait(10)
+    time.sleep(0.3)  # the attribution reaches the unit's lock meanwhile (not an assertion)
+    finish.set()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert stored_owners() == expected_owners()
+    assert Unit.get(Unit.owner == user).owner_route == channel.route
