@@ -13,6 +13,14 @@ unit and attribution, so units are counted per scope without a join.
 Visitors: `funnel_count` (per scope: visitors and users among them) and `funnel_slot` (the
 campaign's and each route's, per quarter hour of the first time), kept by the roll-up and
 back-filled here from `funnel_visitor` under the roller's lock.
+
+Days: `campaign.day_offset` (minutes east of UTC of the campaign's days) and `funnel_day`
+(units, drafts and rungs per route and local day), to which triggers on unit and entry
+append their changes (`funnel_day_change`) for the roll-up job to fold in.
+
+Every back-fill gives the numbers the previous release's queries gave (tests/channels/
+test_funnel_migration.py). Old code keeps working against this schema: its inserts get the
+columns' defaults and the triggers fill them in.
 """
 
 import datetime
