@@ -52,6 +52,20 @@ def load(path, current):
     click.echo(f"{'created' if created else 'updated'}: {campaign.slug} (id {campaign.id})")
 
 
+@campaign_commands.cli.command("recount-funnels")
+def recount_funnels():
+    """Count the funnels' stored counters again from the raw rows (once after deploying
+    migration 0014, when workers of the release before may have rolled touches up)."""
+    from campaign.channels import funnel_days, funnel_rollup
+    from models import Campaign
+
+    with db.connection_context():
+        funnel_rollup.recount()
+        for campaign in Campaign.select():
+            funnel_days.rebuild(campaign)
+    click.echo("funnel counters recounted")
+
+
 @account_commands.cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)

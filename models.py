@@ -27,6 +27,7 @@ from peewee import (
     IntegerField,
     Model,
     PostgresqlDatabase,
+    SmallIntegerField,
     SqliteDatabase,
     TextField,
 )
@@ -244,6 +245,9 @@ class Campaign(BaseModel):
     theme = CharField(max_length=200)
     organizer = CharField(max_length=200)
     timezone = CharField(max_length=64, default="Asia/Shanghai")
+    # Minutes east of UTC of the campaign's calendar days: its time zone at opening, set with it
+    # (campaign.definition). The funnel's day counters (`FunnelDay`) are kept in these days.
+    day_offset = IntegerField(default=480)
     opens_at = DateTimeField()
     closes_at = DateTimeField()
     grace_minutes = IntegerField(default=0)
@@ -444,6 +448,64 @@ class FunnelVisitor(BaseModel):
         )
 
 
+class FunnelCount(BaseModel):
+    """How many `FunnelVisitor` rows a scope has (scans) and how many are users (logins): the
+    roll-up adds the visitors it files, in the same transaction, so totals read one row."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    level = CharField(max_length=8)
+    scope = CharField(max_length=32)
+    scans = IntegerField(default=0)
+    logins = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "level", "scope"), True),)
+
+
+class FunnelSlot(BaseModel):
+    """Visitors of the whole campaign and of each route by the quarter hour (UTC) of their
+    first time, kept by the roll-up: a daily series adds up at most 96 slots a day, in any
+    time zone (every offset is whole quarter hours), instead of counting every visitor."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    level = CharField(max_length=8)  # all | route
+    scope = CharField(max_length=32)
+    slot = BigIntegerField()  # quarter hours since 1970-01-01 00:00 UTC
+    scans = IntegerField(default=0)
+    logins = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "level", "scope", "slot"), True),)
+
+
+class FunnelDay(BaseModel):
+    """Units, drafts and entries first reaching each rung of the ladder, per route and local
+    day (`Campaign.day_offset`): the campaign's and routes' daily series read these few rows
+    instead of every entry. Database triggers on unit and entry append each change to
+    `FunnelDayChange` (no shared row is updated by a writer, so busy days do not queue on
+    one counter); `campaign.channels.funnel_days.fold` adds them in here."""
+
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    route = CharField(max_length=32)
+    step = CharField(max_length=16)  # units | drafts | submitted | … | awarded
+    day = DateField()
+    n = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "route", "step", "day"), True),)
+
+
+class FunnelDayChange(BaseModel):
+    """+1 or −1 on a `FunnelDay` counter, appended by the triggers, until folded in."""
+
+    id = BigAutoField()
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    route = CharField(max_length=32)
+    step = CharField(max_length=16)
+    day = DateField()
+    n = IntegerField()
+
+
 class KitArchive(BaseModel):
     """A ZIP of one department's codes and posters, or of every department's; built by a job."""
 
@@ -478,12 +540,21 @@ class Unit(BaseModel):
     merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # The owner's attribution (the online route without one), copied by database triggers on
+    # unit and attribution (migration 0014); never written here. The funnels count by it.
+    # No foreign keys: a deleted department or channel reaches these through the attribution.
+    owner_route = CharField(max_length=32, default="online")
+    owner_department_id = IntegerField(null=True)
+    owner_channel_id = IntegerField(null=True)
 
     class Meta:
         indexes = (
             (("campaign", "owner"), True),
             (("campaign", "region"), False),
             (("campaign", "domain"), False),
+            (("campaign", "owner_route", "merged_into"), False),
+            (("campaign", "owner_department_id", "merged_into"), False),
+            (("campaign", "owner_channel_id", "merged_into"), False),
         )
 
 
@@ -517,12 +588,25 @@ class Entry(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     submitted_at = DateTimeField(null=True)
+    # The ladder reached (1 submitted … 5 awarded) and when each rung was first reached: kept
+    # by database triggers on status_change and entry.status (migration 0014); never written
+    # here. The funnels count these instead of reading the history.
+    rung = SmallIntegerField(default=0)
+    reached_1 = DateTimeField(null=True)
+    reached_2 = DateTimeField(null=True)
+    reached_3 = DateTimeField(null=True)
+    reached_4 = DateTimeField(null=True)
+    reached_5 = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("campaign", "status"), False),
             (("campaign", "department", "status"), False),
             (("campaign", "route", "status"), False),
+            (("campaign", "route", "rung"), False),
+            (("campaign", "department", "rung"), False),
+            (("campaign", "channel", "rung"), False),
+            (("campaign", "domain", "status"), False),
         )
 
 
@@ -1118,6 +1202,10 @@ MODELS = [
     Attribution,
     Touch,
     FunnelVisitor,
+    FunnelCount,
+    FunnelSlot,
+    FunnelDay,
+    FunnelDayChange,
     KitArchive,
     Unit,
     Entry,

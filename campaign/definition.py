@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from campaign.channels.funnel_days import offset_minutes
+from campaign.channels.funnel_days import rebuild as rebuild_funnel_days
 from models import Campaign, CampaignOption, Prepared, db
 
 PLANS_DIR = Path(__file__).resolve().parent / "plans"
@@ -84,6 +86,7 @@ def apply_definition(data: dict, make_current: bool | None = None) -> tuple[Camp
         "theme": data["theme"],
         "organizer": data["organizer"],
         "timezone": data.get("timezone", "Asia/Shanghai"),
+        "day_offset": offset_minutes(data.get("timezone", "Asia/Shanghai"), opens_at),
         "opens_at": opens_at,
         "closes_at": closes_at,
         "grace_minutes": int(data.get("grace_minutes", 0)),
@@ -104,6 +107,8 @@ def apply_definition(data: dict, make_current: bool | None = None) -> tuple[Camp
             campaign = Campaign.create(slug=data["slug"], **fields)
         elif any(getattr(campaign, key) != value for key, value in fields.items()):
             Campaign.update(**fields).where(Campaign.id == campaign.id).execute()
+            if campaign.day_offset != fields["day_offset"]:  # its days are other hours now
+                rebuild_funnel_days(campaign)
         _sync_options(campaign, data)
         if make_current or (make_current is None and not _has_current()):
             Campaign.update(is_current=(Campaign.id == campaign.id)).execute()

@@ -7,23 +7,75 @@ browser (`v<cookie>`). Exact under concurrency: one roller at a time (a PostgreS
 lock, SQLite's BEGIN IMMEDIATE) claims a batch of touches by id, marks them `rolled` and
 files their visitors in the same transaction, set-based in SQL, so every touch is counted
 exactly once whoever inserted it and whenever it committed. A visitor already filed keeps
-the earlier first time (an upsert with LEAST), so touches may arrive out of order.
+the earlier first time, so touches may arrive out of order.
+
+The same transaction keeps the counters the funnels read (`FunnelCount`, `FunnelSlot`): the
+batch's visitors are first set beside what is already filed (a temporary table), so the
+roller knows which are new (one more scan, and login for a user) and which moved earlier
+(their quarter hour moves); under the one-roller lock the counters stay exact.
 """
 
-from peewee import EXCLUDED, JOIN, Case, PostgresqlDatabase, Value, fn
+import operator
+from functools import reduce
 
-from models import Channel, FunnelVisitor, Touch, db, write_transaction
+from peewee import (
+    EXCLUDED,
+    JOIN,
+    SQL,
+    BooleanField,
+    Case,
+    CharField,
+    DateTimeField,
+    IntegerField,
+    Join,
+    Model,
+    PostgresqlDatabase,
+    Select,
+    Value,
+    fn,
+)
+
+from models import (
+    Channel,
+    FunnelCount,
+    FunnelSlot,
+    FunnelVisitor,
+    Touch,
+    db,
+    write_transaction,
+)
 
 BATCH = 20_000
 ROLLER_LOCK = 7_301_001  # pg_advisory_xact_lock key: one roller at a time
-FIELDS = [
+KEY = [
     FunnelVisitor.campaign,
     FunnelVisitor.level,
     FunnelVisitor.scope,
     FunnelVisitor.is_user,
     FunnelVisitor.visitor,
-    FunnelVisitor.first_at,
 ]
+FIELDS = [*KEY, FunnelVisitor.first_at]
+SLOT_LEVELS = ("all", "route")  # the scopes big enough to need per-slot counts
+SLOT_SECONDS = 900
+
+
+class Batch(Model):
+    """The visitors of the batch being filed, with the first time already filed (if any).
+    A temporary table: each connection has its own, and nothing of it is logged."""
+
+    campaign_id = IntegerField()
+    level = CharField(max_length=8)
+    scope = CharField(max_length=32)
+    is_user = BooleanField()
+    visitor = CharField(max_length=80)
+    first_at = DateTimeField()
+    filed_at = DateTimeField(null=True)
+
+    class Meta:
+        database = db
+        table_name = "funnel_batch"
+        temporary = True
+        primary_key = False
 
 
 def roll_up(batch: int = BATCH) -> int:
@@ -45,19 +97,14 @@ def roll_up(batch: int = BATCH) -> int:
         if not ids:
             return 0
         Touch.update(rolled=True).where(Touch.id.in_(ids)).execute()
-        least = fn.LEAST if postgres else fn.MIN
+        Batch.create_table(safe=True)
+        Batch.delete().execute()
         for query in _visitor_queries(ids):
-            FunnelVisitor.insert_from(query, FIELDS).on_conflict(
-                conflict_target=[
-                    FunnelVisitor.campaign,
-                    FunnelVisitor.level,
-                    FunnelVisitor.scope,
-                    FunnelVisitor.is_user,
-                    FunnelVisitor.visitor,
-                ],
-                update={FunnelVisitor.first_at: least(FunnelVisitor.first_at, EXCLUDED.first_at)},
-                where=EXCLUDED.first_at < FunnelVisitor.first_at,  # else leave the row alone
-            ).execute()
+            Batch.insert_from(_beside_filed(query), list(Batch._meta.sorted_fields)).execute()
+        _file_visitors()
+        _count_new_visitors()
+        _move_slots()
+        Batch.delete().execute()
     return len(ids)
 
 
@@ -82,7 +129,14 @@ def _visitor_queries(ids: list[int]) -> list:
         if condition is not None:
             where &= condition
         query = (
-            Touch.select(Touch.campaign, Value(level), scope, is_user, visitor, fn.MIN(Touch.at))
+            Touch.select(
+                Touch.campaign.alias("campaign_id"),
+                Value(level).alias("level"),
+                scope.alias("scope"),
+                is_user.alias("is_user"),
+                visitor.alias("visitor"),
+                fn.MIN(Touch.at).alias("first_at"),
+            )
             .join(Channel, JOIN.LEFT_OUTER, on=(Channel.id == Touch.channel))
             .where(where)
             .group_by(Touch.campaign, *([] if level == "all" else [scope]), is_user, visitor)
@@ -91,11 +145,123 @@ def _visitor_queries(ids: list[int]) -> list:
     return queries
 
 
+def _beside_filed(query):
+    """The batch's visitors of one level that are new or earlier than filed, with the filed
+    first time (NULL for a new one)."""
+    batch = query.alias("batch")
+    filed = FunnelVisitor.alias("filed")
+    same = reduce(operator.and_, [getattr(filed, f.name) == getattr(batch.c, f.column_name)
+                                  for f in KEY])  # fmt: skip
+    return Select(
+        [Join(batch, filed, JOIN.LEFT_OUTER, on=same)],
+        [*[getattr(batch.c, f.column_name) for f in FIELDS], filed.first_at],
+    ).where(filed.id.is_null() | (batch.c.first_at < filed.first_at))
+
+
+def _file_visitors() -> None:
+    """New visitors inserted, earlier first times moved (every batch row is one or the other)."""
+    rows = Batch.select(*[getattr(Batch, f.column_name) for f in FIELDS]).where(SQL("1 = 1"))
+    FunnelVisitor.insert_from(rows, FIELDS).on_conflict(
+        conflict_target=KEY, update={FunnelVisitor.first_at: EXCLUDED.first_at}
+    ).execute()
+
+
+def _count_new_visitors() -> None:
+    scope = [Batch.campaign_id, Batch.level, Batch.scope]
+    new = (
+        Batch.select(*scope, fn.COUNT(SQL("*")), fn.SUM(_is_user(Batch.is_user)))
+        .where(Batch.filed_at.is_null())
+        .group_by(*scope)
+    )
+    fields = [FunnelCount.campaign, FunnelCount.level, FunnelCount.scope]
+    FunnelCount.insert_from(new, [*fields, FunnelCount.scans, FunnelCount.logins]).on_conflict(
+        conflict_target=fields,
+        update={
+            FunnelCount.scans: FunnelCount.scans + EXCLUDED.scans,
+            FunnelCount.logins: FunnelCount.logins + EXCLUDED.logins,
+        },
+    ).execute()
+
+
+def _move_slots() -> None:
+    """One more visitor in the slot of each new or moved first time, one fewer in the slot a
+    moved one left; summed per slot before touching `FunnelSlot`."""
+    scope = [Batch.campaign_id, Batch.level, Batch.scope]
+    big = Batch.level.in_(SLOT_LEVELS)
+    arrived = Batch.select(
+        *scope, slot_of(Batch.first_at).alias("slot"), SQL("1").alias("scans"),
+        _is_user(Batch.is_user).alias("logins"),
+    ).where(big)  # fmt: skip
+    left = Batch.select(
+        *scope, slot_of(Batch.filed_at), SQL("-1"), _is_user(Batch.is_user, -1)
+    ).where(big & Batch.filed_at.is_null(False))  # fmt: skip
+    deltas = arrived.union_all(left).alias("deltas")
+    key = [deltas.c.campaign_id, deltas.c.level, deltas.c.scope, deltas.c.slot]
+    summed = (
+        Select([deltas], [*key, fn.SUM(deltas.c.scans), fn.SUM(deltas.c.logins)])
+        .where(SQL("1 = 1"))
+        .group_by(*key)
+        .having((fn.SUM(deltas.c.scans) != 0) | (fn.SUM(deltas.c.logins) != 0))
+    )
+    fields = [FunnelSlot.campaign, FunnelSlot.level, FunnelSlot.scope, FunnelSlot.slot]
+    FunnelSlot.insert_from(summed, [*fields, FunnelSlot.scans, FunnelSlot.logins]).on_conflict(
+        conflict_target=fields,
+        update={
+            FunnelSlot.scans: FunnelSlot.scans + EXCLUDED.scans,
+            FunnelSlot.logins: FunnelSlot.logins + EXCLUDED.logins,
+        },
+    ).execute()
+
+
+def slot_of(column):
+    """The quarter hour (UTC) of a naive-UTC timestamp, counted from 1970, in SQL."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        seconds = fn.date_part("epoch", column)
+        return fn.FLOOR(seconds / SLOT_SECONDS).cast("BIGINT")
+    return fn.strftime("%s", column).cast("INTEGER") / SLOT_SECONDS
+
+
+def _is_user(column, value: int = 1):
+    return Case(None, [(column == True, value)], 0)  # noqa: E712
+
+
+def recount() -> None:
+    """Count `FunnelCount` and `FunnelSlot` again from the filed visitors, under the roller's
+    lock: after touches were filed by code that did not keep them (a worker of the release
+    before migration 0014 rolling up before its restart). Exact whenever it runs."""
+    scope = [FunnelVisitor.campaign, FunnelVisitor.level, FunnelVisitor.scope]
+    counted = [fn.COUNT(SQL("*")), fn.SUM(_is_user(FunnelVisitor.is_user))]
+    with write_transaction():
+        if isinstance(db.obj, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
+        FunnelCount.delete().execute()
+        FunnelSlot.delete().execute()
+        totals = FunnelVisitor.select(*scope, *counted).group_by(*scope)
+        FunnelCount.insert_from(
+            totals, [FunnelCount.campaign, FunnelCount.level, FunnelCount.scope,
+                     FunnelCount.scans, FunnelCount.logins],
+        ).execute()  # fmt: skip
+        slot = slot_of(FunnelVisitor.first_at)
+        slots = (
+            FunnelVisitor.select(*scope, slot, *counted)
+            .where(FunnelVisitor.level.in_(SLOT_LEVELS))
+            .group_by(*scope, slot)
+        )
+        FunnelSlot.insert_from(
+            slots, [FunnelSlot.campaign, FunnelSlot.level, FunnelSlot.scope, FunnelSlot.slot,
+                    FunnelSlot.scans, FunnelSlot.logins],
+        ).execute()  # fmt: skip
+
+
 def roll_up_everything() -> int:
-    """Roll up until nothing is left; return how many touches were filed."""
+    """Roll up until nothing is left, and fold the day counters' changes
+    (`funnel_days.fold`); return how many touches were filed."""
+    from campaign.channels.funnel_days import fold
+
     total = 0
     while counted := roll_up():
         total += counted
+    fold()
     return total
 
 

@@ -14,6 +14,7 @@ from campaign.channels.funnels import (
     daily,
     empty,
     overview_totals,
+    step_counts,
     totals,
 )
 from campaign.definition import options
@@ -45,28 +46,38 @@ def department_rows(
 ) -> list[dict]:
     """Every department (zeros included) with its counts and step rates, sorted."""
     counts = totals(campaign, "department")
-    query = Department.select().where(Department.campaign == campaign)
+    query = _departments(campaign)
     if route:
         query = query.where(Department.route == route)
-    rows = [
-        {
-            "department": {
-                "id": d.id,
-                "name": d.name,
-                "route": d.route,
-                "region": d.region,
-                "active": d.active,
-            },  # fmt: skip
-            "counts": counts.get(d.id, empty()),
-            "rates": rates(counts.get(d.id, empty())),
-        }
-        for d in query
-    ]
+    rows = [_department_row(d, counts) for d in query.dicts()]
     if sort == "name":
         rows.sort(key=lambda r: r["department"]["name"], reverse=descending)
     else:
         rows.sort(key=lambda r: (r["counts"][sort], r["department"]["name"]), reverse=descending)
     return rows
+
+
+def top_departments(campaign: Campaign, step: str, limit: int) -> list[dict]:
+    """`department_rows(campaign, sort=step)[:limit]`, reading every department's count of
+    that step only and the whole funnel of the `limit` shown (the dashboard's top ten)."""
+    ranked = step_counts(campaign, "department", step)
+    departments = list(_departments(campaign).dicts())
+    departments.sort(key=lambda d: (ranked.get(d["id"], 0), d["name"]), reverse=True)
+    shown = departments[:limit]
+    counts = totals(campaign, "department", [d["id"] for d in shown])
+    return [_department_row(d, counts) for d in shown]
+
+
+def _departments(campaign: Campaign):
+    """Only what is shown: not the sealed contact phone, which would be decrypted per row."""
+    return Department.select(
+        Department.id, Department.name, Department.route, Department.region, Department.active
+    ).where(Department.campaign == campaign)
+
+
+def _department_row(department: dict, counts: dict) -> dict:
+    found = counts.get(department["id"], empty())
+    return {"department": department, "counts": found, "rates": rates(found)}
 
 
 def channel_rows(campaign: Campaign, department_id: int | None = None, route=None) -> list[dict]:

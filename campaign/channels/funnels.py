@@ -15,18 +15,23 @@ campaign's time zone. What each step counts:
 
 Daily series count each visitor, unit or entry on the day it first reached the step, so
 the days add up to the totals. Scopes with no activity are listed with zeros.
+
+Nothing here counts from the raw rows of the whole campaign (migration 0014): entries keep
+their highest rung and first times, units their owner's attribution (database triggers), so
+totals are index-only counts; visitors are counted by the roll-up (`FunnelCount`,
+`FunnelSlot`) and the campaign's and routes' days of units and entries by `funnel_days`.
 """
 
 import datetime
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
-from zoneinfo import ZoneInfo
 
-from peewee import JOIN, SQL, Case, PostgresqlDatabase, Select, Value, fn
+from peewee import SQL, Case, Value, fn
 
-from campaign.attribution import ONLINE_ROUTE
-from campaign.entries.status import TRANSITIONS
-from models import Attribution, Campaign, Entry, FunnelVisitor, StatusChange, Unit, db
+from campaign.channels import funnel_days
+from campaign.channels.funnel_rollup import SLOT_SECONDS
+from models import Campaign, Entry, FunnelCount, FunnelSlot, FunnelVisitor, Unit, db
 
 STEPS = (
     ("scans", "扫码人数"),
@@ -41,16 +46,13 @@ STEPS = (
 )
 STEP_NAMES = tuple(name for name, _ in STEPS)
 LADDER_STEPS = ("submitted", "endorsed", "under_review", "shortlisted", "awarded")
+# Frozen in migration 0014's triggers, which keep `Entry.rung`: a change here needs a migration.
 RUNG = {"submitted": 1, "returned": 1, "endorsed": 2, "under_review": 3, "not_selected": 3,
         "shortlisted": 4, "awarded": 5}  # fmt: skip
-# Statuses an entry can fall back to from a higher rung (per the status machine).
-DOWNWARD = sorted(
-    {to for source, targets in TRANSITIONS.items() for to in targets
-     if RUNG.get(to, 0) < RUNG.get(source, 0)}
-)  # fmt: skip
 LEVELS = ("campaign", "route", "department", "channel")
 ROLLUP_LEVEL = {"campaign": "all", "route": "route", "department": "dept", "channel": "channel"}
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="funnel")
+_in_pool = threading.local()
 
 
 def empty() -> dict[str, int]:
@@ -88,6 +90,24 @@ def overview_totals(campaign: Campaign) -> tuple[dict, dict]:
     return whole, routes
 
 
+def step_counts(campaign: Campaign, level: str, step: str) -> dict:
+    """Scope key → count of one step (scopes without any left out): what ranking the scopes
+    by that step needs, without their other counts."""
+    if step in ("scans", "logins"):
+        column = 1 if step == "scans" else 2
+        return {row[0]: row[column] for row in _visitor_totals(campaign, level)}
+    if step == "units":
+        return dict(_unit_totals(campaign, level))
+    rung = 0 if step == "drafts" else LADDER_STEPS.index(step) + 1
+    key = _entry_key(level)
+    query = (
+        Entry.select(key, fn.COUNT(SQL("*")))
+        .where((Entry.campaign == campaign) & (Entry.rung >= rung))
+        .group_by(key)
+    )
+    return {_normalize_key(level, k): n for k, n in query.tuples()}
+
+
 def _merge(level: str, visitors, units, entries) -> dict:
     found: dict = {}
     for key, scans, logins in visitors:
@@ -104,9 +124,16 @@ def _merge(level: str, visitors, units, entries) -> dict:
 
 
 def together(*calls):
-    """Run independent queries at once, each on its own connection; their results in order."""
+    """Run independent queries at once, each on its own connection; their results in order.
+
+    Called from one of the pool's own threads (a view made of views, as the dashboard), the
+    calls run there one after the other: waiting on the pool from inside it could wait for
+    ever, and the connections stay at most the pool's."""
+    if getattr(_in_pool, "yes", False):
+        return [call() for call in calls]
 
     def run(call):
+        _in_pool.yes = True
         with db.connection_context():
             return call()
 
@@ -125,14 +152,24 @@ def conversion(counts: dict[str, int]) -> list[dict]:
 
 
 def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
-    """One row per local day with any activity in scope: `{"day": "2021-04-01", steps…}`."""
+    """One row per local day with any activity in scope: `{"day": "2021-04-01", steps…}`.
+
+    The campaign and a route read counters (visitors per quarter hour, `funnel_days` for the
+    rest); a department or channel, a few thousand rows at most, is counted directly."""
     minutes = _offset_minutes(campaign)
-    parts = together(
-        lambda: _visitor_days(campaign, level, key, minutes),
-        lambda: _created_days(_scoped_units(campaign, level, key), Unit, "units", minutes),
-        lambda: _created_days(_scoped_entries(campaign, level, key), Entry, "drafts", minutes),
-        lambda: _ladder_days(campaign, level, key, minutes),
-    )
+    if level in ("campaign", "route"):
+        route = key if level == "route" else None
+        parts = together(
+            lambda: _visitor_days(campaign, level, key, minutes),
+            lambda: funnel_days.day_counts(campaign, route),
+        )
+    else:
+        parts = together(
+            lambda: _visitor_days(campaign, level, key, minutes),
+            lambda: _created_days(_scoped_units(campaign, level, key), Unit, "units", minutes),
+            lambda: _created_days(_scoped_entries(campaign, level, key), Entry, "drafts", minutes),
+            lambda: _ladder_days(campaign, level, key, minutes),
+        )
     days: dict[str, dict] = {}
     for step, when, count in (row for part in parts for row in part):
         text = when.isoformat() if isinstance(when, datetime.date) else str(when)
@@ -140,17 +177,50 @@ def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
     return [{"day": when, **days[when]} for when in sorted(days)]
 
 
+def daily_by_route(campaign: Campaign, step: str) -> dict[str, dict[str, int]]:
+    """Route → local day → count of one step of units or entries (the dashboard's lines)."""
+    lines: dict[str, dict[str, int]] = {}
+    for route, when, count in funnel_days.route_counts(campaign, step):
+        lines.setdefault(route, {})[when.isoformat()] = count
+    return lines
+
+
 def _visitor_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
-    day = _local_day(FunnelVisitor.first_at, minutes)
-    query = _scoped_visitors(campaign, level, key).select(day, fn.COUNT(SQL("*")), _true_count())
-    rows = list(query.group_by(day).tuples())
+    if level in ("campaign", "route") and minutes % 15 == 0:
+        rows = _slot_days(campaign, level, key, minutes)
+    else:  # a department or channel has a few thousand visitors: count them
+        day = funnel_days.local_day(FunnelVisitor.first_at, minutes)
+        query = _scoped_visitors(campaign, level, key).select(
+            day, fn.COUNT(SQL("*")), _true_count()
+        )
+        rows = list(query.group_by(day).tuples())
     return [("scans", when, scans) for when, scans, _ in rows] + [
         ("logins", when, logins) for when, _, logins in rows
     ]
 
 
+def _slot_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
+    """(local day, scans, logins) from the quarter-hour counters: a local day is whole
+    quarter hours in a time zone whose offset is (every real one is)."""
+    scope = "" if level == "campaign" else str(key)
+    day = (FunnelSlot.slot * SLOT_SECONDS + minutes * 60) / 86400  # integer days since 1970
+    rows = (
+        FunnelSlot.select(day, fn.SUM(FunnelSlot.scans), fn.SUM(FunnelSlot.logins))
+        .where(
+            (FunnelSlot.campaign == campaign)
+            & (FunnelSlot.level == ROLLUP_LEVEL[level])
+            & (FunnelSlot.scope == scope)
+        )
+        .group_by(day)
+        .having(fn.SUM(FunnelSlot.scans) > 0)  # visitors who moved to an earlier day
+        .tuples()
+    )
+    epoch = datetime.date(1970, 1, 1)
+    return [(epoch + datetime.timedelta(days=int(n)), s, u) for n, s, u in rows]
+
+
 def _created_days(query, model, step: str, minutes: int) -> list[tuple]:
-    day = _local_day(model.created_at, minutes)
+    day = funnel_days.local_day(model.created_at, minutes)
     rows = query.select(day, fn.COUNT(model.id)).group_by(day).tuples()
     return [(step, when, count) for when, count in rows]
 
@@ -159,90 +229,58 @@ def _created_days(query, model, step: str, minutes: int) -> list[tuple]:
 
 
 def _visitor_totals(campaign: Campaign, level: str, keys=None):
-    query = FunnelVisitor.select(FunnelVisitor.scope, fn.COUNT(SQL("*")), _true_count()).where(
-        (FunnelVisitor.campaign == campaign) & (FunnelVisitor.level == ROLLUP_LEVEL[level])
+    """(key, scans, logins) per scope with visitors, from the roll-up's counters."""
+    query = FunnelCount.select(FunnelCount.scope, FunnelCount.scans, FunnelCount.logins).where(
+        (FunnelCount.campaign == campaign)
+        & (FunnelCount.level == ROLLUP_LEVEL[level])
+        & (FunnelCount.scans > 0)
     )
     if keys is not None:
-        query = query.where(FunnelVisitor.scope.in_([str(key) for key in keys]))
-    rows = query.group_by(FunnelVisitor.scope).tuples()
-    return [(_scope_key(level, scope), scans, int(logins or 0)) for scope, scans, logins in rows]
+        query = query.where(FunnelCount.scope.in_([str(key) for key in keys]))
+    return [(_scope_key(level, scope), scans, logins) for scope, scans, logins in query.tuples()]
 
 
 def _unit_totals(campaign: Campaign, level: str, keys=None):
     if level == "campaign":  # one row; PostgreSQL refuses GROUP BY a constant
         return [(None, _units(campaign).count())]
     key = _unit_key(level)
-    query = _units(campaign).select(key, fn.COUNT(Unit.id)).group_by(key)
+    query = _units(campaign).select(key, fn.COUNT(SQL("*"))).group_by(key)
     if keys is not None:
         query = query.where(key.in_(keys))
     return [(_normalize_key(level, k), n) for k, n in query.tuples()]
 
 
 def _entry_totals(campaign: Campaign, level: str, keys=None):
-    in_scope = Entry.campaign == campaign
-    if level != "campaign" and keys is not None:
-        in_scope &= _entry_key(level).in_(keys)
-    history = _history_rungs(in_scope if keys is not None else None)
-    highest = _greatest(_rung(Entry.status), fn.COALESCE(history.c.rung, 0))
-    columns = [fn.SUM(Case(None, [(highest >= rung, 1)], 0)) for rung in range(1, 6)]
-    query = (
-        Entry.select(fn.COUNT(Entry.id), *columns)
-        .join(history, JOIN.LEFT_OUTER, on=(history.c.entry_id == Entry.id))
-        .where(in_scope)
-    )
-    if level == "campaign":
-        return [(None, *row) for row in query.tuples() if row[0]]
-    key = _entry_key(level)
-    query = query.select(key, fn.COUNT(Entry.id), *columns).group_by(key)
-    return [(_normalize_key(level, row[0]), *row[1:]) for row in query.tuples()]
-
-
-def _history_rungs(in_scope=None):
-    """The highest rung reached, from the history, of the entries that ever moved down the
-    ladder (returned, withdrawn, not selected…). Every other entry only ever climbed, so its
-    current status is its highest rung: the history of most entries need not be read. The
-    outer query keeps the entries in scope; a small scope (`in_scope`) is applied here too."""
-    moved_down = StatusChange.select(StatusChange.entry).where(
-        StatusChange.to_status.in_(DOWNWARD)
-        & (_rung(StatusChange.from_status) > _rung(StatusChange.to_status))
-    )
-    query = StatusChange.select(
-        StatusChange.entry.alias("entry_id"),
-        fn.MAX(_rung(StatusChange.to_status)).alias("rung"),
-    ).where(StatusChange.entry.in_(moved_down))
-    if in_scope is not None:  # joining every entry for nothing cost a third of the query
-        query = query.join(Entry).where(in_scope)
-    return query.group_by(StatusChange.entry).alias("history")
-
-
-def _rung(status):
-    return Case(status, list(RUNG.items()), 0)
-
-
-def _greatest(first, second):
-    return (fn.GREATEST if isinstance(db.obj, PostgresqlDatabase) else fn.MAX)(first, second)
+    """(key, drafts, submitted … awarded) per scope: entries counted per highest rung
+    (`Entry.rung`, kept by the database), an index-only count with no history read."""
+    key = None if level == "campaign" else _entry_key(level)
+    group = [Entry.rung] if key is None else [key, Entry.rung]
+    query = Entry.select(*group, fn.COUNT(SQL("*"))).where(Entry.campaign == campaign)
+    if key is not None and keys is not None:
+        query = query.where(key.in_(keys))
+    per_rung: dict = {}
+    for *scope, rung, count in query.group_by(*group).tuples():
+        per_rung.setdefault(scope[0] if scope else None, [0] * 6)[rung] += count
+    return [
+        (_normalize_key(level, scope), *[sum(counts[rung:]) for rung in range(6)])
+        for scope, counts in per_rung.items()  # reaching a rung counts for every rung below
+    ]
 
 
 # --- scopes --------------------------------------------------------------------------------
 
 
 def _units(campaign: Campaign):
-    return (
-        Unit.select()
-        .join(
-            Attribution,
-            JOIN.LEFT_OUTER,
-            on=((Attribution.campaign == Unit.campaign) & (Attribution.user == Unit.owner)),
-        )
-        .where((Unit.campaign == campaign) & Unit.merged_into.is_null())
-    )
+    """Units not merged into another; each carries its owner's attribution (`Unit.owner_*`,
+    copied by the database), so no join."""
+    return Unit.select().where((Unit.campaign == campaign) & Unit.merged_into.is_null())
 
 
 def _unit_key(level: str):
     return {
-        "route": fn.COALESCE(Attribution.route, ONLINE_ROUTE),
-        "department": Attribution.department,
-        "channel": Attribution.channel,
+        "route": Unit.owner_route,
+        "department": Unit.owner_department_id,
+        "channel": Unit.owner_channel_id,
     }[level]
 
 
@@ -274,33 +312,19 @@ def _scoped_entries(campaign: Campaign, level: str, key):
 
 
 def _ladder_days(campaign: Campaign, level: str, key, minutes: int) -> list[tuple]:
-    """(step, local day, entries that first reached the step's rung that day), in one query:
-    the per-entry first times are computed once (a CTE) and counted per rung."""
-    rung = _rung(StatusChange.to_status)
-    firsts = (
-        _scoped_entries(campaign, level, key)
-        .select(
-            Entry.id,
-            *[
-                fn.MIN(Case(None, [(rung >= n, StatusChange.at)], None)).alias(f"d{n}")
-                for n in range(1, 6)
-            ],
-        )
-        .join(StatusChange)
-        .group_by(Entry.id)
-        .cte("firsts")
-    )
+    """(step, local day, entries that first reached the step's rung that day), one aggregate
+    per rung over the first times kept on each entry (`Entry.reached_1` …), in one query."""
     counts = []
     for n, step in enumerate(LADDER_STEPS, start=1):
-        column = getattr(firsts.c, f"d{n}")
-        day = _local_day(column, minutes)
+        column = getattr(Entry, f"reached_{n}")
+        day = funnel_days.local_day(column, minutes)
         counts.append(
-            Select([firsts], [Value(step), day, fn.COUNT(SQL("*"))])
+            _scoped_entries(campaign, level, key)
+            .select(Value(step), day, fn.COUNT(Entry.id))
             .where(column.is_null(False))
             .group_by(day)
         )
-    query = reduce(lambda a, b: a.union_all(b), counts).with_cte(firsts)
-    return list(db.execute(query).fetchall())
+    return list(reduce(lambda a, b: a.union_all(b), counts).tuples())
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -323,15 +347,6 @@ def _normalize_key(level: str, value):
 
 
 def _offset_minutes(campaign: Campaign) -> int:
-    """The campaign time zone's offset from UTC (fixed: Asia/Shanghai has had no DST since 1991)."""
-    local = campaign.opens_at.replace(tzinfo=datetime.UTC).astimezone(ZoneInfo(campaign.timezone))
-    return int(local.utcoffset().total_seconds() // 60)
-
-
-def _local_day(column, minutes: int):
-    """The local calendar day of a naive-UTC timestamp, in SQL, on SQLite or PostgreSQL."""
-    if isinstance(db.obj, PostgresqlDatabase):
-        day = fn.DATE(column + SQL(f"INTERVAL '{int(minutes)} minutes'"))
-    else:
-        day = fn.DATE(column, f"{int(minutes):+d} minutes")
-    return day.coerce(False)  # not back into a datetime by the column's converter
+    """The campaign's calendar days' offset from UTC (`Campaign.day_offset`, its time zone at
+    opening: Asia/Shanghai has had no DST since 1991), as the day counters are kept in."""
+    return campaign.day_offset

@@ -2,7 +2,9 @@
 
 A move is legal only if it is in `TRANSITIONS`. The update is conditional on the status
 the caller saw, so two concurrent moves cannot both win, and every move leaves a
-`StatusChange` row and an audit row in the same transaction.
+`StatusChange` row and an audit row in the same transaction. From that row the database
+raises the entry's highest rung and its first times at each rung (`Entry.rung`,
+`reached_1` …, triggers of migration 0014), which the funnels count.
 """
 
 from campaign.audit import record
