@@ -189,10 +189,23 @@ SQLITE_UNIT_DROP = tuple(
 # A unit inserted while its owner's attribution is being inserted by another transaction
 # would see none, and the attribution's update would not see the unit: both triggers first
 # take a transaction lock on (campaign, person), so the second waits and then sees the first.
+# The lock is one of OWNER_LOCK_BUCKETS per (campaign, person): a transaction that writes many
+# units or attributions (a bulk load, a department's attributions set NULL) takes at most that
+# many, where one lock per person ran PostgreSQL's shared lock table out of memory (64 per
+# connection by default) at a few thousand rows.
+OWNER_LOCK_SPACE = 7_301_002
+OWNER_LOCK_BUCKETS = 1024
+
+
+def _owner_lock(campaign: str, person: str) -> str:
+    bucket = f"mod({campaign} * 7919 + {person}, {OWNER_LOCK_BUCKETS})::int"  # no % for the driver
+    return f"PERFORM pg_advisory_xact_lock({OWNER_LOCK_SPACE}, {bucket})"
+
+
 POSTGRES_UNIT_TRIGGERS = (
     f"""CREATE OR REPLACE FUNCTION unit_owner() RETURNS trigger AS $$
         BEGIN
-          PERFORM pg_advisory_xact_lock(NEW.campaign_id, NEW.owner_id);
+          {_owner_lock('NEW.campaign_id', 'NEW.owner_id')};
           SELECT route, department_id, channel_id
             INTO NEW.owner_route, NEW.owner_department_id, NEW.owner_channel_id
             FROM attribution WHERE campaign_id = NEW.campaign_id AND user_id = NEW.owner_id;
@@ -206,11 +219,11 @@ POSTGRES_UNIT_TRIGGERS = (
     f"""CREATE OR REPLACE FUNCTION attribution_units() RETURNS trigger AS $$
         BEGIN
           IF TG_OP <> 'INSERT' THEN
-            PERFORM pg_advisory_xact_lock(OLD.campaign_id, OLD.user_id);
+            {_owner_lock('OLD.campaign_id', 'OLD.user_id')};
             {_owner_units("OLD", ONLINE)};
           END IF;
           IF TG_OP <> 'DELETE' THEN
-            PERFORM pg_advisory_xact_lock(NEW.campaign_id, NEW.user_id);
+            {_owner_lock('NEW.campaign_id', 'NEW.user_id')};
             {_owner_units("NEW", NEW_SCOPE)};
           END IF;
           RETURN NULL;

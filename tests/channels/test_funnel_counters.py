@@ -408,3 +408,28 @@ def test_a_unit_registered_while_its_owner_is_first_attributed(campaign):
     assert errors == []
     assert stored_owners() == expected_owners()
     assert Unit.get(Unit.owner == user).owner_route == channel.route
+
+
+def test_thousands_of_units_and_attributions_in_one_transaction(campaign):
+    """A bulk load takes a bounded number of the triggers' locks: one lock per person ran
+    PostgreSQL's shared lock table out of memory at a few thousand rows."""
+    now = datetime.datetime(2021, 5, 1)
+    channel = departments_and_channels(campaign)[0]
+    with db.atomic():
+        WechatUser.insert_many(
+            [{"app": "wxa", "openid": f"o-bulk-{n}", "created_at": now, "last_seen_at": now}
+             for n in range(8000)]
+        ).execute()  # fmt: skip
+        users = [u for (u,) in WechatUser.select(WechatUser.id).where(
+            WechatUser.openid.startswith("o-bulk-")).tuples()]  # fmt: skip
+        Attribution.insert_many(
+            [{"campaign": campaign.id, "user": u, "channel": channel.id, "route": channel.route,
+              "department": channel.department_id, "created_at": now} for u in users[::2]]
+        ).execute()  # fmt: skip
+        Unit.insert_many(
+            [{"campaign": campaign.id, "owner": u, "name": f"单位{u}", "created_at": now,
+              "updated_at": now} for u in users]
+        ).execute()  # fmt: skip
+    assert stored_owners() == expected_owners()
+    attributed = Unit.select().where(Unit.owner_route == channel.route).count()
+    assert attributed >= 4000
