@@ -52,3 +52,16 @@ def test_a_chunked_body_is_refused_and_the_connection_closed(connection):
     answer.read()
     with pytest.raises((http.client.NotConnected, ConnectionError, http.client.HTTPException)):
         _call(connection, "GET", "/cgi-bin/token?grant_type=x")
+
+
+def test_a_stopped_sandbox_answers_no_kept_alive_connection():
+    sandbox = Sandbox().start()
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    conn.connect()
+    conn.auto_open = 0
+    assert _call(conn, "GET", "/cgi-bin/token?grant_type=x")[0] == 200
+    sandbox.stop()
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        _call(conn, "GET", "/cgi-bin/token?grant_type=x")
+    conn.close()

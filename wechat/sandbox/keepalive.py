@@ -11,7 +11,9 @@ connection; an idle one is closed after `IDLE_SECONDS`.
 """
 
 import io
+import socket
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_to_bytes
 
@@ -26,7 +28,30 @@ class KeepAliveServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app):
         self.app = app
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address) -> None:
+        with self._lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection: a stopped sandbox answers nobody, not even a client
+        holding a kept-alive connection (tests stop it to play WeChat being unreachable)."""
+        with self._lock:
+            connections, self._open = list(self._open), set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):

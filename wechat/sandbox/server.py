@@ -59,6 +59,7 @@ class Sandbox:
         """Stop serving and close the listening socket."""
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         self._thread.join()
 
     def __enter__(self) -> "Sandbox":
