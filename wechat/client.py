@@ -8,8 +8,6 @@ base at the transport level, so the real wechatpy code runs unchanged against th
 or another stand-in.
 """
 
-import os
-
 import requests
 from requests.adapters import HTTPAdapter
 from wechatpy import WeChatClient
@@ -54,10 +52,9 @@ def mount_transport(http: requests.Session, base: str) -> None:
     """Route a requests session's WeChat traffic through `WeChatTransport`, with the
     environment's proxy and CA bundle read once, here: requests otherwise re-reads them on
     every call, which cost a sixth of a notice send's CPU (every call goes to one base)."""
-    http.proxies.update(requests.utils.get_environ_proxies(base or WECHAT_HOSTS[0]))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        http.verify = bundle
+    environment = http.merge_environment_settings(base or WECHAT_HOSTS[0], {}, None, None, None)
+    http.proxies.update(environment["proxies"])
+    http.verify = environment["verify"]
     http.trust_env = False
     adapter = WeChatTransport(base)
     for host in WECHAT_HOSTS:
