@@ -112,8 +112,14 @@ def candidates(ids: list[int]) -> list[Candidate]:
     ]
 
 
-def _sending_notice(notice_id: int):
-    return Notice.select(Notice.id).where((Notice.id == notice_id) & (Notice.state == "sending"))
+def _still_sending(notice_id: int):
+    """The notice is sending, as a condition on nothing else: an uncorrelated EXISTS that
+    PostgreSQL evaluates once. (As `notice_id IN (…)` it made the planner reach a claimed row
+    through the (notice, state) index, reading every pending row of the notice when the
+    table's statistics were young: 2 ms a claim instead of 0.02 ms by primary key.)"""
+    return fn.EXISTS(
+        Notice.select(Notice.id).where((Notice.id == notice_id) & (Notice.state == "sending"))
+    )
 
 
 def lock_unchosen(notice_id: int, ids: list[int]) -> list[int]:
@@ -128,7 +134,7 @@ def lock_unchosen(notice_id: int, ids: list[int]) -> list[int]:
             Delivery.id.in_(ids)
             & (Delivery.state == PENDING)
             & (Delivery.channel == "")
-            & Delivery.notice.in_(_sending_notice(notice_id))
+            & _still_sending(notice_id)
         )
         .returning(Delivery.id)
         .tuples()
@@ -184,7 +190,7 @@ def _claim_query(row_id: int, attempts: int, notice_id: int, lease_until, now, d
         & (Delivery.state == PENDING)
         & (Delivery.attempts == attempts)
         & (Delivery.not_before <= due)
-        & Delivery.notice.in_(_sending_notice(notice_id))
+        & _still_sending(notice_id)
     )
 
 
