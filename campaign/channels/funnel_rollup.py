@@ -173,12 +173,17 @@ def _count_new_visitors() -> None:
         .where(Batch.filed_at.is_null())
         .group_by(*scope)
     )
-    fields = [FunnelCount.campaign, FunnelCount.level, FunnelCount.scope]
-    FunnelCount.insert_from(new, [*fields, FunnelCount.scans, FunnelCount.logins]).on_conflict(
-        conflict_target=fields,
+    _add_counts(FunnelCount, [FunnelCount.campaign, FunnelCount.level, FunnelCount.scope], new)
+
+
+def _add_counts(model, key: list, rows) -> None:
+    """Add `rows` (the key's columns, scans, logins) to `model`'s counters, creating the
+    ones not there yet: FunnelCount and FunnelSlot are kept the same way."""
+    model.insert_from(rows, [*key, model.scans, model.logins]).on_conflict(
+        conflict_target=key,
         update={
-            FunnelCount.scans: FunnelCount.scans + EXCLUDED.scans,
-            FunnelCount.logins: FunnelCount.logins + EXCLUDED.logins,
+            model.scans: model.scans + EXCLUDED.scans,
+            model.logins: model.logins + EXCLUDED.logins,
         },
     ).execute()
 
@@ -203,14 +208,8 @@ def _move_slots() -> None:
         .group_by(*key)
         .having((fn.SUM(deltas.c.scans) != 0) | (fn.SUM(deltas.c.logins) != 0))
     )
-    fields = [FunnelSlot.campaign, FunnelSlot.level, FunnelSlot.scope, FunnelSlot.slot]
-    FunnelSlot.insert_from(summed, [*fields, FunnelSlot.scans, FunnelSlot.logins]).on_conflict(
-        conflict_target=fields,
-        update={
-            FunnelSlot.scans: FunnelSlot.scans + EXCLUDED.scans,
-            FunnelSlot.logins: FunnelSlot.logins + EXCLUDED.logins,
-        },
-    ).execute()
+    key_fields = [FunnelSlot.campaign, FunnelSlot.level, FunnelSlot.scope, FunnelSlot.slot]
+    _add_counts(FunnelSlot, key_fields, summed)
 
 
 def slot_of(column):
