@@ -34,14 +34,20 @@ class Result:
         )
 
 
-def _one(port: int, raw: bytes) -> tuple[bool, float]:
-    started = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+def exchange(port: int, raw: bytes, timeout: float = 10) -> bytes:
+    """Send one raw request on a new loopback connection; the whole answer, read until the
+    server closes (the requests say `Connection: close`)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(raw)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-    status = b"".join(chunks)[9:12]  # "HTTP/1.1 200 …": a 2xx or a redirect is an answer
+    return b"".join(chunks)
+
+
+def _one(port: int, raw: bytes) -> tuple[bool, float]:
+    started = time.perf_counter()
+    status = exchange(port, raw)[9:12]  # "HTTP/1.1 200 …": a 2xx or a redirect is an answer
     return status[:1] in (b"2", b"3"), time.perf_counter() - started
 
 

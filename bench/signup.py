@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -120,13 +119,7 @@ def _raw(method: str, path: str, body: dict, user: dict) -> bytes:
 
 def _call(port: int, raw: bytes) -> tuple[int, dict, float]:
     started = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(raw)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    answer = b"".join(chunks)
-    head, _, body = answer.partition(b"\r\n\r\n")
+    head, _, body = loadgen.exchange(port, raw, timeout=30).partition(b"\r\n\r\n")
     status = int(head[9:12])
     try:
         parsed = json.loads(body) if body else {}

@@ -15,6 +15,7 @@ roller knows which are new (one more scan, and login for a user) and which moved
 (their quarter hour moves); under the one-roller lock the counters stay exact.
 """
 
+import contextlib
 import operator
 from functools import reduce
 
@@ -82,10 +83,7 @@ def roll_up(batch: int = BATCH) -> int:
     """Claim up to `batch` unrolled touches and file their visitors; return how many."""
     if not pending_exists():  # a cheap read first: no lock when there is nothing to do
         return 0
-    postgres = isinstance(db.obj, PostgresqlDatabase)
-    with write_transaction():
-        if postgres:  # one roller at a time; SQLite's IMMEDIATE lock already is one
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
+    with _one_roller():
         ids = [
             row[0]
             for row in Touch.select(Touch.id)
@@ -145,6 +143,16 @@ def _visitor_queries(ids: list[int]) -> list:
     return queries
 
 
+@contextlib.contextmanager
+def _one_roller():
+    """A write transaction that no other roll-up or recount runs beside: on PostgreSQL an
+    advisory lock; SQLite's IMMEDIATE lock already is one."""
+    with write_transaction():
+        if isinstance(db.obj, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
+        yield
+
+
 def _beside_filed(query):
     """The batch's visitors of one level that are new or earlier than filed, with the filed
     first time (NULL for a new one)."""
@@ -169,7 +177,7 @@ def _file_visitors() -> None:
 def _count_new_visitors() -> None:
     scope = [Batch.campaign_id, Batch.level, Batch.scope]
     new = (
-        Batch.select(*scope, fn.COUNT(SQL("*")), fn.SUM(_is_user(Batch.is_user)))
+        Batch.select(*scope, fn.COUNT(SQL("*")), fn.SUM(user_flag(Batch.is_user)))
         .where(Batch.filed_at.is_null())
         .group_by(*scope)
     )
@@ -195,10 +203,10 @@ def _move_slots() -> None:
     big = Batch.level.in_(SLOT_LEVELS)
     arrived = Batch.select(
         *scope, slot_of(Batch.first_at).alias("slot"), SQL("1").alias("scans"),
-        _is_user(Batch.is_user).alias("logins"),
+        user_flag(Batch.is_user).alias("logins"),
     ).where(big)  # fmt: skip
     left = Batch.select(
-        *scope, slot_of(Batch.filed_at), SQL("-1"), _is_user(Batch.is_user, -1)
+        *scope, slot_of(Batch.filed_at), SQL("-1"), user_flag(Batch.is_user, -1)
     ).where(big & Batch.filed_at.is_null(False))  # fmt: skip
     deltas = arrived.union_all(left).alias("deltas")
     key = [deltas.c.campaign_id, deltas.c.level, deltas.c.scope, deltas.c.slot]
@@ -220,7 +228,8 @@ def slot_of(column):
     return fn.strftime("%s", column).cast("INTEGER") / SLOT_SECONDS
 
 
-def _is_user(column, value: int = 1):
+def user_flag(column, value: int = 1):
+    """`value` for a WeChat user, 0 for an anonymous visitor, in SQL (summed: logins)."""
     return Case(None, [(column == True, value)], 0)  # noqa: E712
 
 
@@ -229,10 +238,8 @@ def recount() -> None:
     lock: after touches were filed by code that did not keep them (a worker of the release
     before migration 0014 rolling up before its restart). Exact whenever it runs."""
     scope = [FunnelVisitor.campaign, FunnelVisitor.level, FunnelVisitor.scope]
-    counted = [fn.COUNT(SQL("*")), fn.SUM(_is_user(FunnelVisitor.is_user))]
-    with write_transaction():
-        if isinstance(db.obj, PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ROLLER_LOCK,))
+    counted = [fn.COUNT(SQL("*")), fn.SUM(user_flag(FunnelVisitor.is_user))]
+    with _one_roller():
         FunnelCount.delete().execute()
         FunnelSlot.delete().execute()
         totals = FunnelVisitor.select(*scope, *counted).group_by(*scope)

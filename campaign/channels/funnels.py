@@ -27,10 +27,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 
-from peewee import SQL, Case, Value, fn
+from peewee import SQL, Value, fn
 
 from campaign.channels import funnel_days
-from campaign.channels.funnel_rollup import SLOT_SECONDS
+from campaign.channels.funnel_rollup import SLOT_SECONDS, user_flag
 from models import Campaign, Entry, FunnelCount, FunnelSlot, FunnelVisitor, Unit, db
 
 STEPS = (
@@ -156,7 +156,7 @@ def daily(campaign: Campaign, level: str, key=None) -> list[dict]:
 
     The campaign and a route read counters (visitors per quarter hour, `funnel_days` for the
     rest); a department or channel, a few thousand rows at most, is counted directly."""
-    minutes = _offset_minutes(campaign)
+    minutes = campaign.day_offset  # its time zone at opening, as the day counters are kept
     if level in ("campaign", "route"):
         route = key if level == "route" else None
         parts = together(
@@ -331,7 +331,7 @@ def _ladder_days(campaign: Campaign, level: str, key, minutes: int) -> list[tupl
 
 
 def _true_count():
-    return fn.SUM(Case(None, [(FunnelVisitor.is_user == True, 1)], 0))  # noqa: E712
+    return fn.SUM(user_flag(FunnelVisitor.is_user))
 
 
 def _scope_key(level: str, scope: str):
@@ -344,9 +344,3 @@ def _normalize_key(level: str, value):
     if level == "campaign" or value is None:
         return None
     return value if level == "route" else int(value)
-
-
-def _offset_minutes(campaign: Campaign) -> int:
-    """The campaign's calendar days' offset from UTC (`Campaign.day_offset`, its time zone at
-    opening: Asia/Shanghai has had no DST since 1991), as the day counters are kept in."""
-    return campaign.day_offset
