@@ -190,6 +190,44 @@ def execute_together(statements: list[tuple[str, list]]) -> int:
         return count
 
 
+def insert_new_rows(fields: list, rows: list[tuple]) -> None:
+    """Many rows in one INSERT, skipping those a unique key already holds; the model's
+    other fields get their defaults. Peewee's `insert_many` builds such a query node by
+    node, value by value: 5 of the 6 s a 100,000-recipient fan-out took. Here the SQL is
+    placeholders joined as a string, and each value goes through its field's `db_value`,
+    as peewee would send it."""
+    if not rows:
+        return
+    model = fields[0].model
+    given = {field.name for field in fields}  # names: a peewee field's == builds a query
+    defaulted = [
+        f for f in model._meta.sorted_fields if f.name not in given and f.default is not None
+    ]
+    fields = [*fields, *defaulted]
+    defaults = tuple(f.default() if callable(f.default) else f.default for f in defaulted)
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    row = "(" + ", ".join([db.param] * len(fields)) + ")"
+    values = ", ".join([row] * len(rows))
+    params = [
+        field.db_value(value)
+        for one in rows
+        for field, value in zip(fields, one + defaults, strict=True)
+    ]
+    table = model._meta.table_name
+    db.execute_sql(
+        f'INSERT INTO "{table}" ({columns}) VALUES {values} ON CONFLICT DO NOTHING', params
+    )
+
+
+def refresh_statistics(model) -> None:
+    """ANALYZE a table just filled in bulk, on PostgreSQL. Until autovacuum gets to it (a
+    minute or more later) the planner sees the table as it was before: after a notice's
+    fan-out it reached each batch's hundred rows through the (state, lease_until) index,
+    reading every pending row of the notice, 9 ms instead of 0.1 ms a query."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql(f'ANALYZE "{model._meta.table_name}"')
+
+
 def init_db(url: str, pool_size: int = 10):
     """Point the shared `db` proxy at the configured database."""
     database = make_database(url, pool_size)

@@ -89,10 +89,11 @@ def dispatch(notice_id: int) -> None:
     rules.finish_if_done(notice_id)
 
 
-def _next_batch(notice_id: int, slot: int, slots: int) -> None:
-    """Carry on a chain: enqueue its next batch, or come back when its earliest retry is due."""
+def _next_batch(notice_id: int, slot: int, slots: int, start: int = 0) -> None:
+    """Carry on a chain (from row id `start`): enqueue its next batch, or come back when its
+    earliest retry is due."""
     settings = outbox_settings()
-    ids = outbox.reserve(notice_id, slot, slots, settings.batch, settings.hold)
+    ids = outbox.reserve(notice_id, slot, slots, settings.batch, settings.hold, start)
     if ids:
         _enqueue(send_batch, notice_id, slot, slots, ids, timeout=_job_timeout(settings))
         return
@@ -118,13 +119,15 @@ def send_batch(notice_id: int, slot: int, slots: int, ids: list[int]) -> dict:
     buckets = buckets_for(redis_connection(), settings.send_rate, settings.send_burst)
     outcomes: dict[str, int] = {}
     started = time.monotonic()
+    start = 0
     while ids:
+        start = min(ids)  # the next reservation goes on from here (rows left over included)
         if not _send_rows(notice, ids, settings, buckets, outcomes, started):
             return outcomes  # the chain stops here; reservations expire, the sweeper goes on
         if time.monotonic() - started >= settings.job_seconds:
             break  # hand over: the next job of the chain picks up what is left
-        ids = outbox.reserve(notice_id, slot, slots, settings.batch, settings.hold)
-    _next_batch(notice_id, slot, slots)
+        ids = outbox.reserve(notice_id, slot, slots, settings.batch, settings.hold, start)
+    _next_batch(notice_id, slot, slots, start)
     rules.finish_if_done(notice_id)
     return outcomes
 

@@ -17,6 +17,7 @@ from config import load_settings
 from devstack.redis_server import start_redis, stop_redis
 from models import MODELS, Campaign, db, utcnow
 from tasks.queue import redis_connection
+from wechat.client import mp_client, wxa_client
 
 
 def free_port() -> int:
@@ -149,6 +150,8 @@ def clean_state(app, sandbox):
     yield
     sandbox.state.reset()
     redis_connection().flushdb()
+    for client in (mp_client(), wxa_client()):
+        client.tokens.forget()  # the tokens it remembers were the old sandbox's
     with db.connection_context():
         truncate_all()
 

@@ -4,9 +4,16 @@ Fetched with `stable_token` (the same token until its last five minutes; `/cgi-b
 would kill the previous token on every fetch and is capped at ~2,000 a day), refreshed under
 a Redis lock and re-read after taking it, and expired only if the cached token is the one
 that failed (compare-and-delete), so a slow worker cannot throw away a fresh token.
+
+Each process reuses the token it last read for up to `MEMO_SECONDS` instead of asking Redis
+before every call (two round trips per notice send were a ninth of its cost). That is safe:
+the Redis copy itself expires `REFRESH_MARGIN` before WeChat's expiry, and a token another
+process replaced meanwhile is still answered by WeChat for five more minutes (stable_token);
+should WeChat refuse it anyway, the one retry after `invalidate` takes the new one.
 """
 
 import logging
+import time
 
 import requests
 from redis import Redis
@@ -21,6 +28,7 @@ return 0
 """
 
 REFRESH_MARGIN = 120  # seconds before WeChat's expiry that we stop using a token
+MEMO_SECONDS = 1.0  # how long a process reuses the token it last read
 
 
 class TokenError(WeChatClientException):
@@ -44,30 +52,43 @@ class TokenStore:
         self.url = f"{base or 'https://api.weixin.qq.com'}/cgi-bin/stable_token"
         self.key = f"wechat:token:{appid}"
         self._delete_if_equal = redis.register_script(_COMPARE_AND_DELETE)
+        self._memo = ("", 0.0)  # (token, monotonic time until which it is reused)
 
     def get(self) -> str:
         """The cached token, or a fetched one (one fetch at a time across all processes)."""
+        token, until = self._memo
+        if token and time.monotonic() < until:
+            return token
         cached = self.redis.get(self.key)
         if cached:
-            return cached.decode()
+            return self._remember(cached.decode())
         with self.redis.lock(f"{self.key}:lock", timeout=30, blocking_timeout=35):
             cached = self.redis.get(self.key)
             if cached:
-                return cached.decode()
-            return self._fetch_and_store(force_refresh=False)
+                return self._remember(cached.decode())
+            return self._remember(self._fetch_and_store(force_refresh=False))
 
     def invalidate(self, failed_token: str) -> str:
         """Drop `failed_token` if it is still cached, and return a token to retry with."""
+        self.forget()
         self._delete_if_equal(keys=[self.key], args=[failed_token])
         with self.redis.lock(f"{self.key}:lock", timeout=30, blocking_timeout=35):
             cached = self.redis.get(self.key)
             if cached and cached.decode() != failed_token:
-                return cached.decode()
+                return self._remember(cached.decode())
             token = self._fetch_and_store(force_refresh=False)
             if token == failed_token:
                 # stable_token still hands out the rejected token: ask for a new one.
                 token = self._fetch_and_store(force_refresh=True)
-            return token
+            return self._remember(token)
+
+    def forget(self) -> None:
+        """Ask Redis again on the next call (after a refusal, or when Redis was emptied)."""
+        self._memo = ("", 0.0)
+
+    def _remember(self, token: str) -> str:
+        self._memo = (token, time.monotonic() + MEMO_SECONDS)
+        return token
 
     def _fetch_and_store(self, force_refresh: bool) -> str:
         body = {

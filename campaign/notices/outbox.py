@@ -25,7 +25,17 @@ from collections import namedtuple
 
 from peewee import Case, fn
 
-from models import Delivery, MessageTemplate, Notice, Prepared, db, execute_together, utcnow
+from models import (
+    Delivery,
+    MessageTemplate,
+    Notice,
+    Prepared,
+    db,
+    execute_together,
+    insert_new_rows,
+    refresh_statistics,
+    utcnow,
+)
 
 PENDING = "pending"
 SENDING = "sending"
@@ -52,13 +62,14 @@ def add_deliveries(notice_id: int, user_ids: list[int]) -> int:
     """Insert one pending row per user (existing rows are left alone); return the notice's
     row count. Batches in their own transactions, so a crash keeps what was written."""
     now = utcnow()
+    fields = [Delivery.notice, Delivery.user, Delivery.not_before, Delivery.updated_at]
     for start in range(0, len(user_ids), INSERT_BATCH):
         rows = [
-            {"notice": notice_id, "user": user_id, "not_before": now, "updated_at": now}
-            for user_id in user_ids[start : start + INSERT_BATCH]
+            (notice_id, user_id, now, now) for user_id in user_ids[start : start + INSERT_BATCH]
         ]
         with db.atomic():
-            Delivery.insert_many(rows).on_conflict_ignore().execute()
+            insert_new_rows(fields, rows)
+    refresh_statistics(Delivery)
     return Delivery.select().where(Delivery.notice == notice_id).count()
 
 
@@ -72,23 +83,38 @@ def _in_slot(notice_id: int, slot: int, slots: int):
     return (Delivery.notice == notice_id) & (_slot(slots) == slot)
 
 
-def reserve(notice_id: int, slot: int, slots: int, size: int, hold: float) -> list[int]:
-    """The next `size` due pending rows of a slot, reserved for `hold` seconds."""
-    now = utcnow()
-    ids = [
+def reserve(
+    notice_id: int, slot: int, slots: int, size: int, hold: float, start: int = 0
+) -> list[int]:
+    """The next `size` due pending rows of a slot from row id `start` on, reserved for `hold`
+    seconds; when none is left there, the slot's due rows from its beginning (retries that
+    came due after the chain went past them).
+
+    A chain passes the first id of the batch it just worked as `start`, so each reservation
+    reads a few hundred rows by primary key wherever the chain is. From the beginning every
+    time, PostgreSQL walked past every row already sent: 42 ms a batch at 90% of a 100,000
+    notice instead of 0.1 ms, a sixth of the notice's time in all."""
+    ids = _due_rows(notice_id, slot, slots, size, start)
+    if not ids and start:
+        ids = _due_rows(notice_id, slot, slots, size, 0)
+    renew(ids, hold)
+    return ids
+
+
+def _due_rows(notice_id: int, slot: int, slots: int, size: int, start: int) -> list[int]:
+    return [
         row_id
         for (row_id,) in Delivery.select(Delivery.id)
         .where(
             _in_slot(notice_id, slot, slots)
+            & (Delivery.id >= start)
             & (Delivery.state == PENDING)
-            & (Delivery.not_before <= now)
+            & (Delivery.not_before <= utcnow())
         )
         .order_by(Delivery.id)
         .limit(size)
         .tuples()
     ]
-    renew(ids, hold)
-    return ids
 
 
 def renew(ids: list[int], hold: float) -> None:

@@ -47,6 +47,22 @@ def test_one_delivery_per_notice_and_user(campaign):
         Delivery.create(notice=notice, user=user)
 
 
+def test_insert_new_rows_skips_what_a_unique_key_holds_and_stores_values_as_peewee_would(app):
+    from models import insert_new_rows, utcnow
+
+    with db.connection_context():
+        moment = utcnow().replace(microsecond=123456)
+        fields = [WechatUser.app, WechatUser.openid, WechatUser.created_at, WechatUser.follower]
+        WechatUser.create(app="wxa", openid="o-taken", follower=False)
+        insert_new_rows(fields, [("wxa", "o-taken", moment, True), ("wxa", "o-新", moment, True)])
+        insert_new_rows(fields, [])
+        rows = {u.openid: u for u in WechatUser.select()}
+        assert sorted(rows) == ["o-taken", "o-新"]
+        assert rows["o-taken"].follower is False  # the existing row was left alone
+        assert rows["o-新"].created_at == moment and rows["o-新"].follower is True
+        assert rows["o-新"].last_seen_at is not None  # a default, as insert_many gives it
+
+
 def test_openid_is_unique_per_app(app):
     WechatUser.create(app="wxa", openid="o-1")
     WechatUser.create(app="mp", openid="o-1")

@@ -1,6 +1,7 @@
 """wechatpy's real client against the sandbox over a real socket: tokens, calls, errors."""
 
 import multiprocessing
+import time
 
 import pytest
 from wechatpy.exceptions import WeChatClientException
@@ -195,3 +196,50 @@ def test_sends_reach_the_sandbox_with_a_proxy_set_after_the_client_was_built(
     wechat.state.follow(settings.mp.appid, "o-proxied")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     assert calls.user_info(mp_client(), "o-proxied")["subscribe"] == 1
+
+
+def _redis_gets() -> int:
+    return redis_connection().info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+
+
+def test_a_process_reuses_the_token_it_read_without_asking_redis_each_call(wechat, settings):
+    wechat.state.add_user(settings.mp.appid, "o-1")
+    client = mp_client()
+    calls.user_info(client, "o-1")  # reads (or fetches) the token once
+    before = _redis_gets()
+    for _ in range(5):
+        calls.user_info(client, "o-1")
+    assert _redis_gets() - before == 0
+    assert len(calls_to(wechat, "/cgi-bin/user/info")) == 6
+
+
+def test_after_the_memo_a_token_another_process_stored_is_read_again(
+    wechat, settings, sandbox, monkeypatch
+):
+    from wechat import tokens
+
+    monkeypatch.setattr(tokens, "MEMO_SECONDS", 0.2)
+    client = wxa_client()
+    first = client.tokens.get()
+    redis_connection().set(client.tokens.key, "token-from-another-process", ex=600)
+    assert client.tokens.get() == first  # within the memo
+    time.sleep(0.3)
+    assert client.tokens.get() == "token-from-another-process"
+
+
+def test_a_remembered_token_that_another_process_replaced_costs_one_retry(
+    wechat, settings, sandbox
+):
+    """Process A remembers T1; WeChat expires it; process B replaces it with T2 in Redis.
+    A's next call is refused once, takes T2 from Redis (no second fetch) and succeeds."""
+    wechat.state.add_user(settings.mp.appid, "o-1")
+    remembering = mp_client()
+    first = remembering.tokens.get()
+    wechat.state.expire_tokens(settings.mp.appid)
+    other = CampaignClient(settings.mp, redis_connection(), sandbox.url)
+    calls.user_info(other, "o-1")  # refused once, fetches T2 into Redis
+    assert calls.user_info(remembering, "o-1")["openid"] == "o-1"
+    assert remembering.tokens.get() != first
+    assert len(calls_to(wechat, "/cgi-bin/stable_token")) == 2
+    errcodes = [r["errcode"] for r in calls_to(wechat, "/cgi-bin/user/info")]
+    assert errcodes == [42001, 0, 42001, 0]
