@@ -92,8 +92,8 @@ def reserve(
 
     A chain passes the first id of the batch it just worked as `start`, so each reservation
     reads a few hundred rows by primary key wherever the chain is. From the beginning every
-    time, PostgreSQL walked past every row already sent: 42 ms a batch at 90% of a 100,000
-    notice instead of 0.1 ms, a sixth of the notice's time in all."""
+    time, PostgreSQL (on statistics from before the sends) walked past every row already
+    sent: 42 ms a reservation at 90% of a 100,000-row notice instead of 0.1 ms."""
     ids = _due_rows(notice_id, slot, slots, size, start)
     if not ids and start:
         ids = _due_rows(notice_id, slot, slots, size, 0)
