@@ -8,8 +8,9 @@ that failed (compare-and-delete), so a slow worker cannot throw away a fresh tok
 Each process reuses the token it last read for up to `MEMO_SECONDS` instead of asking Redis
 before every call (two round trips per notice send were a ninth of its cost). That is safe:
 the Redis copy itself expires `REFRESH_MARGIN` before WeChat's expiry, and a token another
-process replaced meanwhile is still answered by WeChat for five more minutes (stable_token);
-should WeChat refuse it anyway, the one retry after `invalidate` takes the new one.
+process replaced meanwhile stays valid until its own expiry (normal-mode stable_token issues a
+new one only in the old one's last five minutes); should WeChat refuse it anyway (a forced
+refresh, a reset sandbox), the one retry after `invalidate` takes the new one.
 """
 
 import logging
