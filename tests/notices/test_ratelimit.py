@@ -43,7 +43,7 @@ def busiest_second(moments: list[float]) -> int:
     return most
 
 
-def test_the_bucket_spaces_takers_in_many_threads(app):
+def test_the_bucket_spaces_takers_in_many_threads(app, no_collector_pauses):
     """The schedule the bucket books (on Redis' clock): never above the rate, and with six
     takers always waiting, no slot left empty. How closely the wake-ups follow it on a busy
     machine is a speed figure, printed by `bench.notices` with BENCH_NOTICE_RATE set."""
@@ -81,7 +81,9 @@ def test_no_limit_means_no_waiting(app, monkeypatch):
 
 
 @pytest.mark.slow
-def test_several_workers_together_keep_the_configured_rate(organizer, wechat, settings, redis_url):
+def test_several_workers_together_keep_the_configured_rate(
+    organizer, wechat, settings, redis_url, no_collector_pauses
+):
     campaign = organizer.account.campaign
     wxa, _ = add_templates(campaign, wechat, settings)
     users = add_recipients(campaign, wechat, settings, RECIPIENTS)
