@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from models import ConsoleLoginCode, Entry, Notice
+from models import Account, ConsoleLoginCode, Entry, Notice
 from tests.console.browser import chromium_major, missing_reason, unlabelled
 from tests.notice_helpers import add_recipients, add_templates
 
@@ -129,6 +129,57 @@ def test_department_member_scans_in_endorses_and_returns(page, world, wechat, se
     assert Entry.get_by_id(red.id).status == "endorsed"
     assert Entry.get_by_id(community.id).status == "returned"
     expect_clean(page)
+
+
+HTMX = "/console/static/vendor/htmx-2.0.11/htmx.min.js"
+
+
+def departments_without_htmx(page):
+    """The departments page as a browser shows it before htmx has arrived (here: never),
+    the new-account form filled in."""
+    page.route(f"**{HTMX}", lambda route: route.abort())
+    page.goto("/console/departments")
+    page.get_by_label("用户名", exact=True).fill("dept-early")
+    page.get_by_label("初始密码（至少 10 位）").fill("early-password-1")
+    assert page.evaluate("typeof htmx") == "undefined"
+
+
+def test_a_control_takes_clicks_only_once_htmx_has_read_the_page(page, world, make_account):
+    """A click before htmx has read the page would be lost without a word (a full test run clicked
+    执行全部决定 that early on a busy machine) or sent natively; the control takes none, so a
+    person's click, and Playwright's, waits for htmx."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    make_account("org1")
+    sign_in(page, "org1")
+    expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
+    departments_without_htmx(page)
+    sent = len(page.traffic.requests)
+    with pytest.raises(PlaywrightTimeout):
+        page.get_by_role("button", name="开通账号").click(timeout=1_500)
+    assert page.traffic.requests[sent:] == []
+    page.unroute(f"**{HTMX}")
+    page.add_script_tag(url=HTMX)
+    page.get_by_role("button", name="开通账号").click()
+    expect(page.locator("#issued")).to_contain_text("开通账号 dept-early")
+    expect_clean(page)
+
+
+def test_a_form_sent_before_htmx_goes_by_post(page, world, make_account):
+    """Enter in a field before htmx has read the page sends the form natively: by POST (the
+    page refuses it), never by GET with the password in the address."""
+    from playwright.sync_api import expect
+
+    make_account("org1")
+    sign_in(page, "org1")
+    expect(page.get_by_role("heading", name="征集漏斗")).to_be_visible()
+    departments_without_htmx(page)
+    with page.expect_request(lambda request: request.is_navigation_request()) as sent:
+        page.get_by_label("初始密码（至少 10 位）").press("Enter")
+    assert sent.value.method == "POST"
+    assert "early-password" not in sent.value.url
+    assert not Account.select().where(Account.username == "dept-early").exists()
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(page, world, make_account):

@@ -93,6 +93,11 @@
     });
   }
 
+  /* htmx says "htmx:load" once it has read the page: from then on its controls work, so they
+   * may take clicks (console.css keeps them inert before, when a click would be lost). */
+  document.addEventListener("htmx:load", function () {
+    document.documentElement.classList.add("console-ready");
+  });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
   window.addEventListener("resize", function () {
