@@ -16,7 +16,7 @@ from rq.job import Job, JobStatus
 
 from campaign.entries import status
 from models import Attachment, Entry, db, utcnow
-from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
+from tasks.checks import content_check_job, duplicate_search_job, enqueue_checks, media_check_job
 from tasks.queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEF
 def enqueue_submit_checks(entry_id: int) -> bool:
     """Enqueue everything a submit owes; with Redis down, log and leave it to the sweeper."""
     try:
-        enqueue_content_check(entry_id)
-        enqueue_media_checks(entry_id)
-        enqueue_duplicate_search(entry_id)
+        enqueue_checks(
+            content_check_job(entry_id), media_check_job(entry_id), duplicate_search_job(entry_id)
+        )
     except RedisError as error:
         log.warning("checks of entry %s not enqueued (%s); the sweeper will", entry_id, error)
         return False
@@ -43,7 +43,7 @@ def requeue_text_check(entry_id: int) -> bool:
     """Check an edit made after submit; the entry is `pending` first, so the sweeper finds
     it if Redis is down now."""
     try:
-        enqueue_content_check(entry_id)
+        enqueue_checks(content_check_job(entry_id))
     except RedisError as error:
         log.warning("text check of entry %s not enqueued (%s); the sweeper will", entry_id, error)
         return False
@@ -66,7 +66,7 @@ def requeue_lost_checks(now: datetime.datetime | None = None) -> dict:
     )
     for entry in unchecked:
         if not _alive(f"check-text-{entry.id}-v{entry.version}"):
-            enqueue_content_check(entry.id)
+            enqueue_checks(content_check_job(entry.id))
             report["text"] += 1
     unasked = (
         Entry.select(Entry.id)
@@ -76,14 +76,14 @@ def requeue_lost_checks(now: datetime.datetime | None = None) -> dict:
     )
     for entry in unasked:
         if not _alive(f"check-media-{entry.id}"):
-            enqueue_media_checks(entry.id)
+            enqueue_checks(media_check_job(entry.id))
             report["media"] += 1
     unprinted = Entry.select(Entry.id).where(
         submitted & Entry.fingerprint.is_null() & (Entry.submitted_at < cutoff)
     )
     for entry in unprinted:
         if not _alive(f"duplicates-{entry.id}"):
-            enqueue_duplicate_search(entry.id)
+            enqueue_checks(duplicate_search_job(entry.id))
             report["duplicates"] += 1
     if any(report.values()):
         log.warning("re-enqueued lost checks: %s", report)

@@ -20,7 +20,7 @@ from campaign.problems import Invalid
 from campaign.users import same_person
 from models import Attachment, Entry, StatusChange
 from pages.h5.common import by_field, choices, signed_in, the_campaign
-from tasks.checks import enqueue_content_check, enqueue_duplicate_search, enqueue_media_checks
+from tasks.reconcile import enqueue_submit_checks, requeue_text_check
 
 bp = Blueprint("entries", __name__)
 
@@ -128,7 +128,7 @@ def save_entry(entry_id: int):
         entry = rules.save_draft(entry, form_fields(), _actor(user))
     if not submitting:
         if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
-            enqueue_content_check(entry.id)
+            requeue_text_check(entry.id)
         return redirect(back_to(entry, "saved"), 303)
     consent = {"yes": True, "no": False}.get(request.form.get("publish_name", ""))
     try:
@@ -137,9 +137,7 @@ def save_entry(entry_id: int):
         return _entry_page(entry, by_field(invalid.problems), None), 422
     except status.IllegalTransition:
         raise ApiError(409, "already_submitted", "该案例已提交") from None
-    enqueue_content_check(entry.id)
-    enqueue_media_checks(entry.id)
-    enqueue_duplicate_search(entry.id)
+    enqueue_submit_checks(entry.id)
     return redirect(back_to(entry, "submitted"), 303)
 
 
@@ -152,7 +150,7 @@ def autosave(entry_id: int):
     rules.ensure_editable(entry, late_code=late_code())
     entry = rules.save_draft(entry, form_fields(), _actor(user))
     if entry.status in (status.SUBMITTED, status.ENDORSED) and entry.version != version:
-        enqueue_content_check(entry.id)
+        requeue_text_check(entry.id)
     return jsonify(saved=True, version=entry.version, counts=rules.counts(entry))
 
 
