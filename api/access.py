@@ -41,8 +41,14 @@ def own_unit(campaign: Campaign) -> Unit | None:
 
 
 def owned_entry(entry_id: int) -> Entry:
-    """The caller's entry, or 404 `not_found` for anything else."""
-    entry = Entry.get_or_none((Entry.id == entry_id) & Entry.owner.in_(same_person(current_user())))
+    """The caller's entry, or 404 `not_found` for anything else. Its campaign comes in the
+    same query: every rule about an entry reads its campaign's window or choices."""
+    entry = (
+        Entry.select(Entry, Campaign)
+        .join(Campaign)
+        .where((Entry.id == entry_id) & Entry.owner.in_(same_person(current_user())))
+        .get_or_none()
+    )
     if entry is None:
         raise NotFound()
     return entry
