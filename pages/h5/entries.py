@@ -137,6 +137,9 @@ def save_entry(entry_id: int):
         return _entry_page(entry, by_field(invalid.problems), None), 422
     except status.IllegalTransition:
         raise ApiError(409, "already_submitted", "该案例已提交") from None
+    # No PING first, unlike the API: this request's session was just read from Redis, so a
+    # Redis that is down was refused (503) before anything was saved; one lost since then
+    # is logged and the sweeper enqueues the checks.
     enqueue_submit_checks(entry.id)
     return redirect(back_to(entry, "submitted"), 303)
 
