@@ -19,10 +19,15 @@ class SentinelGroup:
         self.primary_port, self.replica_port = free_port(), free_port()
         self.primary = start_redis(self.primary_port, folder / "primary", appendonly=False)
         self.replica = self._replica()
+        self._wait(self._replica_in_sync, "the replica to sync")
+        # Sentinels learn of replicas from the primary's INFO, every 10 s after the first;
+        # one that has not yet seen the replica aborts a failover ("no good slave"), as a CI
+        # run that killed the primary 4 s after starting them saw. Started after the sync,
+        # their first INFO lists it; and the group is ready only when all three know it.
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.sentinels = [self._sentinel(n, port) for n, port in enumerate(self.sentinel_ports)]
         self._wait(lambda: self.master_port() == self.primary_port, "sentinels to agree")
-        self._wait(self._replica_in_sync, "the replica to sync")
+        self._wait(self._sentinels_know_the_replica, "every sentinel to know the replica")
 
     @property
     def hosts(self) -> str:
@@ -74,6 +79,21 @@ class SentinelGroup:
             f"sentinel parallel-syncs {MASTER} 1\n"
         )
         return subprocess.Popen([redis_server_binary(), str(config), "--sentinel"])
+
+    def _sentinels_know_the_replica(self) -> bool:
+        for port in self.sentinel_ports:
+            try:
+                replicas = Redis(port=port, socket_timeout=1).execute_command(
+                    "SENTINEL", "REPLICAS", MASTER
+                )
+            except Exception:
+                return False
+            if not any(  # redis-py answers a dict per replica
+                int(r.get(b"port", 0)) == self.replica_port and r.get(b"flags") == b"slave"
+                for r in replicas
+            ):
+                return False
+        return True
 
     def _replica_in_sync(self) -> bool:
         try:
