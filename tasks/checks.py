@@ -62,6 +62,7 @@ def media_check_job(entry_id: int) -> EnqueueData:
 
 
 def duplicate_search_job(entry_id: int) -> EnqueueData:
+    """The job that fingerprints the entry and flags look-alikes (after submit)."""
     return Queue.prepare_data(
         find_duplicates_of, (entry_id,), job_id=f"duplicates-{entry_id}", timeout=300
     )

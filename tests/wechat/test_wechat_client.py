@@ -202,7 +202,12 @@ def _redis_gets() -> int:
     return redis_connection().info("commandstats").get("cmdstat_get", {}).get("calls", 0)
 
 
-def test_a_process_reuses_the_token_it_read_without_asking_redis_each_call(wechat, settings):
+def test_a_process_reuses_the_token_it_read_without_asking_redis_each_call(
+    wechat, settings, monkeypatch
+):
+    from wechat import tokens
+
+    monkeypatch.setattr(tokens, "MEMO_SECONDS", 60.0)  # a paused test process stays inside it
     wechat.state.add_user(settings.mp.appid, "o-1")
     client = mp_client()
     calls.user_info(client, "o-1")  # reads (or fetches) the token once
