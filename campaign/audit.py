@@ -8,24 +8,27 @@ from peewee import ForeignKeyField
 
 from campaign.pii import mask_phones_in
 from logs import current_request_id
-from models import AuditLog, Campaign
+from models import AuditLog, Campaign, write_later
 
 
-def record(actor: str, action: str, obj, before=None, after=None, campaign=None) -> AuditLog:
+def record(actor: str, action: str, obj, before=None, after=None, campaign=None) -> None:
     """Append one audit row for `obj` (a model instance); phone numbers are stored masked.
     The row belongs to `campaign`, or else to the campaign `obj` belongs to, so that the
-    organizer's audit view (which reads one campaign) shows every change to its objects."""
+    organizer's audit view (which reads one campaign) shows every change to its objects.
+    Nobody reads the row back, so on PostgreSQL it travels with the transaction's COMMIT."""
     if campaign is None:
         campaign = campaign_of(obj)
-    return AuditLog.create(
-        campaign=campaign,
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=str(obj.id),
-        before=mask_phones_in(before),
-        after=mask_phones_in(after),
-        request_id=current_request_id(),
+    write_later(
+        AuditLog.insert(
+            campaign=campaign,
+            actor=actor,
+            action=action,
+            object_type=type(obj).__name__.lower(),
+            object_id=str(obj.id),
+            before=mask_phones_in(before),
+            after=mask_phones_in(after),
+            request_id=current_request_id(),
+        )
     )
 
 
