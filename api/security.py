@@ -7,7 +7,7 @@ from flask import g, request
 from api.errors import ApiError
 from campaign.accounts import covers
 from campaign.definition import current_campaign
-from campaign.sessions import account_for_token, user_for_token
+from campaign.sessions import account_of, live_session, user_of
 
 
 def bearer_token() -> str:
@@ -16,10 +16,20 @@ def bearer_token() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def _session():
+    """The bearer token's live session, read once per request; the current campaign comes
+    with it, so `request_campaign` needs no query of its own."""
+    if "session" not in g:
+        g.session = live_session(bearer_token())
+        if g.session is not None:
+            g.setdefault("current_campaign", g.session.current_campaign)
+    return g.session
+
+
 def current_user():
     """The logged-in WeChat user, or 401 `unauthorized`."""
     if "user" not in g:
-        g.user = user_for_token(bearer_token())
+        g.user = user_of(_session())
     if g.user is None:
         raise ApiError(401, "unauthorized", "请先登录", headers={"WWW-Authenticate": "Bearer"})
     return g.user
@@ -39,7 +49,7 @@ def login_required(view):
 def current_account():
     """The signed-in console account, or 401 `unauthorized`."""
     if "account" not in g:
-        g.account = account_for_token(bearer_token())
+        g.account = account_of(_session())
     if g.account is None:
         raise ApiError(401, "unauthorized", "请先登录", headers={"WWW-Authenticate": "Bearer"})
     return g.account

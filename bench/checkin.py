@@ -50,9 +50,9 @@ def database_url() -> str | None:
 
 def round_trips(url: str, count: int = 200) -> tuple[float, float]:
     """This machine's PostgreSQL latency now, in ms: a `SELECT 1`, and a committed INSERT (a
-    WAL flush). A check-in costs four round trips (the token's session with its account, the
-    campaign, the ticket, the INSERT; counted by `trips`), so these bound what any code can
-    reach here."""
+    WAL flush). A check-in costs three round trips (the token's session with its account and
+    the current campaign, the ticket, the INSERT; counted by `trips`), so these bound what any
+    code can reach here."""
     import psycopg2
 
     connection = psycopg2.connect(url)

@@ -11,7 +11,7 @@ import secrets
 
 from peewee import JOIN
 
-from models import Account, AuthSession, Prepared, WechatUser, utcnow
+from models import Account, AuthSession, Campaign, Prepared, WechatUser, utcnow
 
 TOKEN_LIFETIME = datetime.timedelta(days=7)
 CONSOLE_TOKEN_LIFETIME = datetime.timedelta(hours=12)
@@ -36,12 +36,17 @@ def issue_token(
     return token, expires_at
 
 
+_IS_CURRENT = Campaign.is_current == True  # noqa: E712 - SQL, not Python truthiness
+
+
 def _live_session_query(digest: str, now: datetime.datetime):
     return (
-        AuthSession.select(AuthSession, WechatUser, Account)
+        AuthSession.select(AuthSession, WechatUser, Account, Campaign)
         .join(WechatUser, JOIN.LEFT_OUTER)
         .switch(AuthSession)
         .join(Account, JOIN.LEFT_OUTER)
+        .switch(AuthSession)
+        .join(Campaign, JOIN.LEFT_OUTER, on=_IS_CURRENT, attr="current_campaign")
         .where(
             (AuthSession.token_hash == digest)
             & (AuthSession.expires_at > now)
@@ -57,26 +62,37 @@ _LIVE_SESSION = Prepared(
 
 
 def _live_session(token: str) -> AuthSession | None:
-    """The live session with its holder (user or account) read in the same query: one round
-    trip per authenticated request instead of two."""
+    """The live session with its holder (user or account) and the current campaign read in
+    the same query: every authenticated request needs all three, in one round trip instead
+    of three. `session.current_campaign` is None when no campaign is current."""
     if not token or len(token) > 128:
         return None
-    return _LIVE_SESSION.first(_digest(token), utcnow())
+    session = _LIVE_SESSION.first(_digest(token), utcnow())
+    if session is not None and getattr(session.current_campaign, "id", None) is None:
+        session.current_campaign = None  # the outer join found no current campaign
+    return session
+
+
+def user_of(session: AuthSession | None) -> WechatUser | None:
+    """The WeChat user of a live session, if a WeChat user holds it."""
+    return session.user if session and session.user_id else None
+
+
+def account_of(session: AuthSession | None) -> Account | None:
+    """The console account of a live session, if an active account holds it."""
+    if session is None or not session.account_id:
+        return None
+    return session.account if session.account.active else None
 
 
 def user_for_token(token: str) -> WechatUser | None:
     """The WeChat user a live token belongs to; None for unknown, expired or revoked tokens."""
-    session = _live_session(token)
-    return session.user if session and session.user_id else None
+    return user_of(_live_session(token))
 
 
 def account_for_token(token: str) -> Account | None:
     """The active console account a live token belongs to, else None."""
-    session = _live_session(token)
-    if session is None or not session.account_id:
-        return None
-    account = session.account
-    return account if account.active else None
+    return account_of(_live_session(token))
 
 
 def revoke_token(token: str) -> bool:

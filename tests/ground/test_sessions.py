@@ -10,10 +10,11 @@ from campaign.sessions import (
     TOKEN_LIFETIME,
     account_for_token,
     issue_token,
+    live_session,
     revoke_token,
     user_for_token,
 )
-from models import Account, AuthSession, WechatUser, utcnow
+from models import Account, AuthSession, Campaign, WechatUser, utcnow
 
 
 def test_a_wechat_token_finds_its_user_and_only_its_hash_is_stored(app):
@@ -65,3 +66,14 @@ def test_unknown_empty_and_oversized_tokens_find_nobody(app):
     assert user_for_token(token + "x") is None
     assert user_for_token("a" * 129) is None
     assert revoke_token("never-issued") is False
+
+
+def test_the_session_brings_the_current_campaign_or_none(campaign):
+    """One query gives the request its holder and the campaign it works in."""
+    user = WechatUser.create(app="wxa", openid="o-1")
+    token, _ = issue_token(user)
+    assert live_session(token).current_campaign.id == campaign.id
+    assert live_session(token).current_campaign.title == campaign.title
+    Campaign.update(is_current=False).execute()
+    session = live_session(token)
+    assert session.user.id == user.id and session.current_campaign is None

@@ -18,8 +18,9 @@ from tests.redeem.redeem_fixtures import many_tickets, organizer_token
 # connections, the session came with its holder and the transactions lost their savepoints;
 # press and submit were 10 / 12 before the caller's entry came with its campaign; unit,
 # entry, press and submit were 8 / 10 / 9 / 11 before BEGIN travelled with the first statement
-# and the audit row with COMMIT).
-SIGNUP = {"login": 3, "unit": 6, "entry": 8, "press": 7, "submit": 9}
+# and the audit row with COMMIT; unit and entry were 6 / 7 before the session brought the
+# current campaign along).
+SIGNUP = {"login": 3, "unit": 5, "entry": 7, "press": 7, "submit": 9}
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +67,8 @@ def test_check_in_round_trips(client, open_window):
             "/api/v1/org/redeem", json={"code": codes[0], "nonce": "n1"}, headers=auth
         )
     )
-    # the session with its account, the campaign, the ticket, the INSERT: nothing else
-    assert len(statements) == 4, statements
+    # the session with its account and the current campaign, the ticket, the INSERT
+    assert len(statements) == 3, statements
     assert statements[-1].startswith('INSERT INTO "redemption"')
 
 
