@@ -266,8 +266,11 @@ def chromium():
     from tests.console.browser import ARGS, CHROMIUM, require_browser
 
     require_browser()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # `expect` has its own 5 s default, which the contexts' 15 s does not reach: an autosave
+    # (800 ms debounce, then a request) or a chart on a slow CI machine could outlast it.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser

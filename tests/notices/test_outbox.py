@@ -307,7 +307,7 @@ def test_a_template_message_whose_answer_was_lost_is_settled_by_its_event(
     run_jobs()
     assert Delivery.get().state == "unknown"
     (send,) = wechat.state.sends()
-    assert wait_for(lambda: _finished_pushes(wechat) == 1, timeout=5)
+    assert wait_for(lambda: _finished_pushes(wechat) == 1, timeout=30)
     run_jobs()  # drains the inbox: TEMPLATESENDJOBFINISH carries the MsgID we never got
     row = Delivery.get()
     assert (row.state, row.msgid, row.channel) == ("sent", str(send["msgid"]), "mp_template")

@@ -1,7 +1,7 @@
 """wechatpy's real client against the sandbox over a real socket: tokens, calls, errors."""
 
 import multiprocessing
-import time
+from types import SimpleNamespace
 
 import pytest
 from wechatpy.exceptions import WeChatClientException
@@ -223,20 +223,25 @@ def test_after_the_memo_a_token_another_process_stored_is_read_again(
 ):
     from wechat import tokens
 
-    monkeypatch.setattr(tokens, "MEMO_SECONDS", 0.2)
+    clock = [1000.0]  # the memo's own clock, moved by the test: a pause of the test
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(monotonic=lambda: clock[0]))  # cannot
     client = wxa_client()
     first = client.tokens.get()
     redis_connection().set(client.tokens.key, "token-from-another-process", ex=600)
+    clock[0] += tokens.MEMO_SECONDS * 0.9
     assert client.tokens.get() == first  # within the memo
-    time.sleep(0.3)
+    clock[0] += tokens.MEMO_SECONDS * 0.2
     assert client.tokens.get() == "token-from-another-process"
 
 
 def test_a_remembered_token_that_another_process_replaced_costs_one_retry(
-    wechat, settings, sandbox
+    wechat, settings, sandbox, monkeypatch
 ):
     """Process A remembers T1; WeChat expires it; process B replaces it with T2 in Redis.
     A's next call is refused once, takes T2 from Redis (no second fetch) and succeeds."""
+    from wechat import tokens
+
+    monkeypatch.setattr(tokens, "MEMO_SECONDS", 60.0)  # a paused test process stays inside it
     wechat.state.add_user(settings.mp.appid, "o-1")
     remembering = mp_client()
     first = remembering.tokens.get()
