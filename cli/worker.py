@@ -26,6 +26,21 @@ log = logging.getLogger("cli.worker")
 PAUSES = (1, 2, 5, 10)  # seconds between lives while Redis stays away
 
 
+class StoppableWorker(Worker):
+    """RQ's worker, remembering that SIGTERM or SIGINT (or RQ's shutdown command) asked it
+    to stop.
+
+    RQ records the request (`_stop_requested`) only when it finds the worker busy: an idle
+    worker leaves `work()` by StopRequested with nothing recorded, which `main` cannot tell
+    from a worker that quit on an error, so an idle worker came back instead of stopping."""
+
+    stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+
 def main() -> None:
     settings = runtime.bootstrap(redis_socket_timeout=None)
     for name in JOB_MODULES:
@@ -33,7 +48,7 @@ def main() -> None:
     lives, worker = 0, None
     while True:
         try:
-            worker = Worker(
+            worker = StoppableWorker(
                 list(QUEUE_NAMES),
                 connection=redis_connection(),
                 worker_ttl=settings.rq_worker_ttl,
@@ -42,8 +57,8 @@ def main() -> None:
             worker.work(with_scheduler=True)
         except RedisError as error:  # no Redis to start with, or its teardown found none
             log.warning("worker lost Redis: %s", error)
-        if getattr(worker, "_stop_requested", False):
-            return  # SIGTERM or Ctrl-C: a requested stop, not a lost Redis
+        if worker is not None and worker.stop_asked:
+            return  # SIGTERM or Ctrl-C, idle or after the job: a requested stop, not a lost Redis
         # RQ quits its loop on an error it does not handle, such as Redis going away in a
         # failover or a restart; the jobs are safe (the database is the record), so wait and
         # come back as a new worker rather than leave the queue without one.
