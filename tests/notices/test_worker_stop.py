@@ -47,6 +47,14 @@ def worker_log(tmp_path) -> str:
     return (tmp_path / "worker-0.log").read_text(errors="replace")
 
 
+def busy_with(process: subprocess.Popen, tmp_path, seconds: int) -> Job:
+    """Once the worker is idle, give it a job that sleeps `seconds`; return when it is busy."""
+    assert wait_for(lambda: worker_state(process) == "idle", timeout=30), worker_log(tmp_path)
+    job = get_queue().enqueue(time.sleep, seconds, job_timeout=seconds * 2)
+    assert wait_for(lambda: worker_state(process) == "busy", timeout=10), worker_log(tmp_path)
+    return job
+
+
 def test_an_idle_worker_exits_on_sigterm(settings, redis_url, tmp_path):
     workers, process = start_worker(settings, redis_url, tmp_path)
     try:
@@ -62,9 +70,7 @@ def test_an_idle_worker_exits_on_sigterm(settings, redis_url, tmp_path):
 def test_a_busy_worker_finishes_its_job_then_exits(settings, redis_url, tmp_path):
     workers, process = start_worker(settings, redis_url, tmp_path)
     try:
-        assert wait_for(lambda: worker_state(process) == "idle", timeout=30), worker_log(tmp_path)
-        job = get_queue().enqueue(time.sleep, 3, job_timeout=30)
-        assert wait_for(lambda: worker_state(process) == "busy", timeout=10), worker_log(tmp_path)
+        job = busy_with(process, tmp_path, seconds=3)
         signalled = time.monotonic()
         os.kill(process.pid, signal.SIGTERM)
         assert exit_code(process) == 0, worker_log(tmp_path)
@@ -78,9 +84,7 @@ def test_a_busy_worker_finishes_its_job_then_exits(settings, redis_url, tmp_path
 def test_a_second_signal_takes_the_job_down(settings, redis_url, tmp_path):
     workers, process = start_worker(settings, redis_url, tmp_path)
     try:
-        assert wait_for(lambda: worker_state(process) == "idle", timeout=30), worker_log(tmp_path)
-        job = get_queue().enqueue(time.sleep, 60, job_timeout=120)
-        assert wait_for(lambda: worker_state(process) == "busy", timeout=10), worker_log(tmp_path)
+        job = busy_with(process, tmp_path, seconds=60)
         os.kill(process.pid, signal.SIGTERM)
         time.sleep(1.5)  # RQ ignores a second signal within a second of the first
         os.kill(process.pid, signal.SIGINT)
