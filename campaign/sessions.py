@@ -61,10 +61,10 @@ _LIVE_SESSION = Prepared(
 )
 
 
-def _live_session(token: str) -> AuthSession | None:
-    """The live session with its holder (user or account) and the current campaign read in
-    the same query: every authenticated request needs all three, in one round trip instead
-    of three. `session.current_campaign` is None when no campaign is current."""
+def live_session(token: str) -> AuthSession | None:
+    """A token's live session with its holder (user or account) and the current campaign,
+    read in one query: every authenticated request needs all three, in one round trip
+    instead of three. `session.current_campaign` is None when no campaign is current."""
     if not token or len(token) > 128:
         return None
     session = _LIVE_SESSION.first(_digest(token), utcnow())
@@ -85,16 +85,6 @@ def account_of(session: AuthSession | None) -> Account | None:
     return session.account if session.account.active else None
 
 
-def user_for_token(token: str) -> WechatUser | None:
-    """The WeChat user a live token belongs to; None for unknown, expired or revoked tokens."""
-    return user_of(_live_session(token))
-
-
-def account_for_token(token: str) -> Account | None:
-    """The active console account a live token belongs to, else None."""
-    return account_of(_live_session(token))
-
-
 def revoke_token(token: str) -> bool:
     """Make a token unusable at once (logout)."""
     revoked = (
@@ -103,11 +93,6 @@ def revoke_token(token: str) -> bool:
         .execute()
     )
     return bool(revoked)
-
-
-def live_session(token: str) -> AuthSession | None:
-    """The live session row of a token (the console cookie needs its holder and expiry)."""
-    return _live_session(token)
 
 
 def revoke_all(holder: WechatUser | Account) -> int:

@@ -1,7 +1,7 @@
 """Admin pages: accounts (create, disable, reset) and the job queues (failed jobs, retry),
 plus the audit log that records what they did."""
 
-from campaign.sessions import account_for_token, issue_token
+from campaign.sessions import account_of, issue_token, live_session
 from models import Account, AuditLog
 from tasks.queue import get_queue
 
@@ -40,7 +40,7 @@ def test_admin_creates_disables_and_resets_accounts(browser, make_account):
     assert fields == {"username", "role", "password"}
     disabled = browser.post(f"/console/accounts/{expert.id}/disable", htmx=True)
     assert disabled.status_code == 200 and "已停用" in disabled.get_data(as_text=True)
-    assert account_for_token(token) is None  # every session of a disabled account ends
+    assert account_of(live_session(token)) is None  # every session of a disabled account ends
     browser.post(f"/console/accounts/{expert.id}/enable", htmx=True)
     short = browser.post(
         f"/console/accounts/{expert.id}/password", {"password": "short"}, htmx=True

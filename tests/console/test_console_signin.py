@@ -1,7 +1,7 @@
 """Console sign-in with the cookie session: cookie flags, CSRF, CSP, idle and absolute
 expiry, logout and sign out everywhere (pages.websession)."""
 
-from campaign.sessions import account_for_token, issue_token
+from campaign.sessions import account_of, issue_token, live_session
 from models import AuthSession
 from pages import websession
 from tasks.queue import redis_connection
@@ -89,7 +89,7 @@ def test_logout_revokes_the_token(organizer_browser):
     token = session_cookie(organizer_browser).value
     response = organizer_browser.post("/console/logout")
     assert response.status_code == 303
-    assert account_for_token(token) is None
+    assert account_of(live_session(token)) is None
     assert organizer_browser.get("/console/").status_code == 302
 
 
@@ -105,7 +105,7 @@ def test_sign_out_everywhere_revokes_every_session_of_the_account(
     assert second.get("/console/").status_code == 200
     organizer_browser.post("/console/logout-everywhere")
     assert second.get("/console/").status_code == 302
-    assert account_for_token(api_token) is None
+    assert account_of(live_session(api_token)) is None
     assert AuthSession.select().where(AuthSession.revoked_at.is_null()).count() == 0
 
 
@@ -113,14 +113,14 @@ def test_idle_sessions_end(organizer_browser):
     token = session_cookie(organizer_browser).value
     redis_connection().delete(websession._idle_key(token))  # as if IDLE had passed
     assert organizer_browser.get("/console/").status_code == 302
-    assert account_for_token(token) is None
+    assert account_of(live_session(token)) is None
 
 
 def test_absolute_expiry_is_the_token_expiry(organizer_browser):
     token = session_cookie(organizer_browser).value
     AuthSession.update(expires_at=AuthSession.created_at).execute()
     assert organizer_browser.get("/console/").status_code == 302
-    assert account_for_token(token) is None
+    assert account_of(live_session(token)) is None
 
 
 def test_disabled_accounts_lose_their_session(organizer_browser):

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from campaign.sessions import _LIVE_SESSION, _digest, issue_token, user_for_token
+from campaign.sessions import _LIVE_SESSION, _digest, issue_token, live_session, user_of
 from models import Prepared, WechatUser, utcnow
 
 
@@ -41,7 +41,7 @@ def test_a_sample_that_does_not_reach_the_sql_unchanged_builds_every_time(app):
 def test_the_session_query_keeps_its_join_and_its_clock(app):
     user = WechatUser.create(app="wxa", openid="o-session")
     token, _ = issue_token(user)
-    assert user_for_token(token).openid == "o-session"
+    assert user_of(live_session(token)).openid == "o-session"
     session = _LIVE_SESSION.first(_LIVE_SESSION._samples[0], utcnow())
     assert session is None  # the sample digest matches nothing
     later = utcnow() + datetime.timedelta(days=365)

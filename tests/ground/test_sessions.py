@@ -8,11 +8,11 @@ from campaign.accounts import create_account
 from campaign.sessions import (
     CONSOLE_TOKEN_LIFETIME,
     TOKEN_LIFETIME,
-    account_for_token,
+    account_of,
     issue_token,
     live_session,
     revoke_token,
-    user_for_token,
+    user_of,
 )
 from models import Account, AuthSession, Campaign, WechatUser, utcnow
 
@@ -20,8 +20,8 @@ from models import Account, AuthSession, Campaign, WechatUser, utcnow
 def test_a_wechat_token_finds_its_user_and_only_its_hash_is_stored(app):
     user = WechatUser.create(app="wxa", openid="o-1")
     token, expires_at = issue_token(user)
-    assert user_for_token(token).id == user.id
-    assert account_for_token(token) is None
+    assert user_of(live_session(token)).id == user.id
+    assert account_of(live_session(token)) is None
     stored = AuthSession.get(AuthSession.user == user)
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
     assert abs(expires_at - (utcnow() + TOKEN_LIFETIME)) < datetime.timedelta(minutes=1)
@@ -30,8 +30,8 @@ def test_a_wechat_token_finds_its_user_and_only_its_hash_is_stored(app):
 def test_a_console_token_finds_its_account_not_a_user(campaign):
     account = create_account("org1", "correct horse battery", "organizer", "组织者", campaign)
     token, expires_at = issue_token(account)
-    assert account_for_token(token).id == account.id
-    assert user_for_token(token) is None
+    assert account_of(live_session(token)).id == account.id
+    assert user_of(live_session(token)) is None
     assert abs(expires_at - (utcnow() + CONSOLE_TOKEN_LIFETIME)) < datetime.timedelta(minutes=1)
 
 
@@ -39,14 +39,14 @@ def test_a_deactivated_account_loses_its_token(campaign):
     account = create_account("org1", "correct horse battery", "organizer", "组织者", campaign)
     token, _ = issue_token(account)
     Account.update(active=False).where(Account.id == account.id).execute()
-    assert account_for_token(token) is None
+    assert account_of(live_session(token)) is None
 
 
 def test_expired_tokens_do_not_work(app):
     user = WechatUser.create(app="wxa", openid="o-1")
     token, _ = issue_token(user)
     AuthSession.update(expires_at=utcnow() - datetime.timedelta(seconds=1)).execute()
-    assert user_for_token(token) is None
+    assert user_of(live_session(token)) is None
 
 
 def test_revoking_is_immediate_and_once(app):
@@ -54,17 +54,17 @@ def test_revoking_is_immediate_and_once(app):
     token, _ = issue_token(user)
     other, _ = issue_token(user)
     assert revoke_token(token) is True
-    assert user_for_token(token) is None
+    assert user_of(live_session(token)) is None
     assert revoke_token(token) is False
-    assert user_for_token(other).id == user.id  # the other device stays signed in
+    assert user_of(live_session(other)).id == user.id  # the other device stays signed in
 
 
 def test_unknown_empty_and_oversized_tokens_find_nobody(app):
     user = WechatUser.create(app="wxa", openid="o-1")
     token, _ = issue_token(user)
-    assert user_for_token("") is None
-    assert user_for_token(token + "x") is None
-    assert user_for_token("a" * 129) is None
+    assert user_of(live_session("")) is None
+    assert user_of(live_session(token + "x")) is None
+    assert user_of(live_session("a" * 129)) is None
     assert revoke_token("never-issued") is False
 
 
