@@ -366,6 +366,9 @@ class Campaign(BaseModel):
     org_levels = JSONField()
     settings = JSONField(default=dict)
     is_current = BooleanField(default=False, index=True)
+    # A new random value whenever the campaign's options change (campaign.definition): every
+    # process keeps the options it read under the stamp the campaign row carries.
+    options_stamp = CharField(max_length=32, default="")
     created_at = DateTimeField(default=utcnow)
 
 

@@ -8,6 +8,7 @@ nothing.
 
 import datetime
 import json
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -132,15 +133,27 @@ def _sync_options(campaign: Campaign, data: dict) -> None:
                 "position": position,
                 "weight": float(item.get("weight", 1.0)),
             }
+    changed = not campaign.options_stamp
     for key, values in wanted.items():
         row = existing.get(key)
         if row is None:
             CampaignOption.create(campaign=campaign, kind=key[0], code=key[1], **values)
+            changed = True
         elif any(getattr(row, name) != value for name, value in values.items()):
             CampaignOption.update(**values).where(CampaignOption.id == row.id).execute()
+            changed = True
     stale = [row.id for key, row in existing.items() if key not in wanted]
     if stale:
         CampaignOption.delete().where(CampaignOption.id.in_(stale)).execute()
+    if changed or stale:
+        restamp_options(campaign)
+
+
+def restamp_options(campaign: Campaign) -> None:
+    """Give the campaign a new options stamp, in the transaction that changed its options:
+    every process then reads them again on its next request. The only writers of options are
+    this module and `settings_admin`; an option changed by hand in SQL needs this too."""
+    Campaign.update(options_stamp=uuid.uuid4().hex).where(Campaign.id == campaign.id).execute()
 
 
 def _singular(plural: str) -> str:
@@ -161,14 +174,8 @@ def current_campaign() -> Campaign | None:
 
 
 def option_codes(campaign: Campaign, *kinds: str) -> dict[str, set[str]]:
-    """kind → the campaign's option codes of that kind, for several kinds in one query."""
-    codes: dict[str, set[str]] = {kind: set() for kind in kinds}
-    rows = CampaignOption.select(CampaignOption.kind, CampaignOption.code).where(
-        (CampaignOption.campaign == campaign) & CampaignOption.kind.in_(kinds)
-    )
-    for kind, code in rows.tuples():
-        codes[kind].add(code)
-    return codes
+    """kind → the campaign's option codes of that kind."""
+    return {kind: {option.code for option in options(campaign, kind)} for kind in kinds}
 
 
 _OPTIONS = Prepared(
@@ -182,7 +189,22 @@ _OPTIONS = Prepared(
 )
 
 
+# (options stamp, kind) → the rows read under that stamp
+_read_options: dict[tuple[str, str], tuple[CampaignOption, ...]] = {}
+MAX_READ_OPTIONS = 256
+
+
 def options(campaign: Campaign, kind: str) -> list[CampaignOption]:
-    """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order
-    (validation reads them on every save)."""
-    return _OPTIONS.rows(campaign.id if isinstance(campaign, Campaign) else campaign, kind)
+    """A campaign's options of one kind (`domain`, `criterion`, …), in the file's order.
+    Validation reads them on every save, so a process keeps what it read under the campaign
+    row's `options_stamp` (the row is read with every request's session anyway) and asks the
+    database again only when the stamp has changed. Read-only: the rows are shared."""
+    if not isinstance(campaign, Campaign) or not campaign.options_stamp:
+        return _OPTIONS.rows(campaign.id if isinstance(campaign, Campaign) else campaign, kind)
+    key = (campaign.options_stamp, kind)
+    found = _read_options.get(key)
+    if found is None:
+        if len(_read_options) >= MAX_READ_OPTIONS:
+            _read_options.clear()
+        found = _read_options[key] = tuple(_OPTIONS.rows(campaign.id, kind))
+    return list(found)

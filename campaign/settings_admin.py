@@ -14,7 +14,7 @@ deadline (those of the old one keep their history under a retired key).
 import datetime
 
 from campaign.audit import record
-from campaign.definition import options
+from campaign.definition import options, restamp_options
 from campaign.entries.operations import COLLECTION_STAGE, deadline
 from campaign.notices import operations as notices
 from campaign.problems import Invalid, is_whole_number
@@ -210,6 +210,8 @@ def change(campaign: Campaign, data: dict, actor: str, now=None) -> Campaign:
                 & (CampaignOption.kind == "criterion")
                 & (CampaignOption.code == code)
             ).execute()
+        if weights:
+            restamp_options(campaign)
         fresh = Campaign.get_by_id(campaign.id)
         moved = 0
         if "closes_at" in changes and changes["closes_at"] != campaign.closes_at:

@@ -10,6 +10,7 @@ from campaign.definition import (
     DefinitionError,
     apply_definition,
     current_campaign,
+    option_codes,
     options,
     read_definition,
     seed_default_campaign,
@@ -101,6 +102,7 @@ def test_next_years_campaign_needs_no_code(campaign, tmp_path):
 
 
 def test_reloading_an_edited_file_updates_in_place(campaign):
+    assert len(options(campaign, "route")) == 4  # read, and kept by this process
     data = read_definition(DEFAULT_PLAN)
     data["routes"] = data["routes"][:2]
     data["criteria"][0]["weight"] = 2.0
@@ -144,3 +146,28 @@ def test_reloading_keeps_settings_organizers_changed(campaign):
     Campaign.update(settings={"reminders": {"enabled": False}}).execute()
     reloaded, _ = seed_default_campaign()
     assert reloaded.settings == {"reminders": {"enabled": False}}
+
+
+def test_a_process_reads_a_campaigns_options_once_per_stamp(campaign, monkeypatch):
+    """Validation reads options on every save; the database is asked again only when the
+    campaign row carries a new stamp, which every change of its options gives it."""
+    from campaign import definition
+
+    asked = []
+    rows = definition._OPTIONS.rows
+    monkeypatch.setattr(definition._OPTIONS, "rows", lambda *key: asked.append(key) or rows(*key))
+    first = Campaign.get_by_id(campaign.id)
+    assert first.options_stamp
+    for _ in range(3):
+        assert "rural" in option_codes(first, "domain")["domain"]
+    assert asked == [(campaign.id, "domain")]
+
+    data = read_definition(DEFAULT_PLAN)
+    data["domains"] = [d for d in data["domains"] if d["code"] != "rural"]
+    reloaded, _ = apply_definition(data)
+    assert reloaded.options_stamp != first.options_stamp
+    assert "rural" not in option_codes(reloaded, "domain")["domain"]
+    assert len(asked) == 2
+
+    unchanged, _ = apply_definition(data)  # the same file again changes nothing
+    assert unchanged.options_stamp == reloaded.options_stamp
