@@ -8,7 +8,7 @@ so that a job abandoned by a killed worker is noticed in minutes, not the defaul
 import importlib
 import logging
 import pkgutil
-import time
+import signal
 
 from redis.exceptions import RedisError
 from rq import Worker
@@ -24,6 +24,7 @@ JOB_MODULES = tuple(module.name for module in pkgutil.iter_modules(tasks.__path_
 
 log = logging.getLogger("cli.worker")
 PAUSES = (1, 2, 5, 10)  # seconds between lives while Redis stays away
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class StoppableWorker(Worker):
@@ -64,8 +65,22 @@ def main() -> None:
         # come back as a new worker rather than leave the queue without one.
         pause = PAUSES[min(lives, len(PAUSES) - 1)]
         log.warning("worker stopped unexpectedly; starting again in %s s", pause)
-        time.sleep(pause)
+        if stop_signal_within(pause):
+            log.warning("asked to stop while waiting for Redis; stopping")
+            return
         lives += 1
+
+
+def stop_signal_within(seconds: float) -> bool:
+    """Wait `seconds`; True if SIGTERM or SIGINT came meanwhile. The signals are taken here,
+    not by the handlers the last worker left installed: those raise out of the wait and
+    ended the process with a traceback and status 1 (or, before any worker had installed
+    them, SIGINT did)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return signal.sigtimedwait(STOP_SIGNALS, seconds) is not None
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Stopping `python -m cli.worker` with SIGTERM, as systemd and compose do: an idle worker
 exits at once; a busy one finishes its job first (RQ's warm shutdown), and a second signal
-takes the job down with it (cold shutdown). Real worker processes, as in production. (A
-worker that lost Redis coming back is the Sentinel failover test's, tests/scaleout.)"""
+takes the job down with it (cold shutdown); one waiting for a lost Redis stops cleanly. Real
+worker processes, as in production. (A worker that lost Redis coming back is the Sentinel
+failover test's, tests/scaleout.)"""
 
 import os
 import signal
@@ -13,6 +14,7 @@ from rq.job import Job
 from rq.worker_registration import get_keys as worker_keys
 
 from tasks.queue import get_queue, redis_connection
+from tests.conftest import free_port
 from tests.notice_helpers import WorkerProcesses, wait_for, worker_env
 
 EXIT_WITHIN = 10  # seconds; a worker that ignores the signal never exits
@@ -93,3 +95,16 @@ def test_a_second_signal_takes_the_job_down(settings, redis_url, tmp_path):
         workers.stop()
     assert Job.fetch(job.id, connection=redis_connection()).get_status() != "finished"
     assert "stopped unexpectedly" not in worker_log(tmp_path)
+
+
+def test_a_worker_waiting_for_redis_stops_on_sigterm_without_a_traceback(settings, tmp_path):
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: every life ends at once
+    workers, process = start_worker(settings, nowhere, tmp_path)
+    try:
+        assert wait_for(lambda: "starting again" in worker_log(tmp_path), timeout=30)
+        os.kill(process.pid, signal.SIGTERM)
+        assert exit_code(process) == 0, worker_log(tmp_path)
+    finally:
+        workers.stop()
+    assert "asked to stop while waiting for Redis" in worker_log(tmp_path)
+    assert "Traceback" not in worker_log(tmp_path)
