@@ -5,7 +5,9 @@ import gc
 import socket
 import struct
 import sys
-import time
+import threading
+
+from tests.notice_helpers import wait_for
 
 
 def drop_mid_download(live_server: str, path: str) -> None:
@@ -22,8 +24,17 @@ def drop_mid_download(live_server: str, path: str) -> None:
 def test_a_dropped_download_leaves_no_file_for_the_collector(live_server, monkeypatch):
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    before = set(threading.enumerate())
     for _ in range(60):
         drop_mid_download(live_server, "/console/static/vendor/echarts-5.6.0/echarts.min.js")
-    time.sleep(0.5)  # the server's threads finish their failed writes
+
+    def requests_done() -> bool:  # the server's threads have finished their failed writes
+        return not [
+            thread
+            for thread in threading.enumerate()
+            if thread not in before and thread.name.endswith("(process_request_thread)")
+        ]
+
+    assert wait_for(requests_done, timeout=30, interval=0.05)
     gc.collect()
     assert [repr(u.exc_value) for u in unraisable] == []
