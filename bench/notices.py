@@ -280,29 +280,17 @@ class _MemoryWatch:
         self.last = 0.0
 
     def sample(self) -> None:
+        from tests.notice_helpers import parent_pids
+
         if time.monotonic() - self.last < self.EVERY:
             return
         self.last = time.monotonic()
-        parents = _parents()
+        parents = parent_pids()
         for process in self.workers.alive():
             tree = [process.pid, *(pid for pid, parent in parents.items() if parent == process.pid)]
             sizes = [_memory_kib(pid) for pid in tree]
             self.peak_pss = max(self.peak_pss, sum(pss for pss, _ in sizes))
             self.peak_rss = max(self.peak_rss, *(rss for _, rss in sizes))
-
-
-def _parents() -> dict[int, int]:
-    """{pid: parent pid} of every process, from one pass over /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except OSError:
-                continue
-    return found
 
 
 def _tree(pid: int) -> list[int]:

@@ -6,12 +6,11 @@ existing campaign gets a stamp now; its options are what they were."""
 import uuid
 
 
-
 def up(migrator, db):
     # Plain SQL: peewee's SQLite migrator rebuilds the table for a NOT NULL column, which
     # breaks the funnel triggers that name `campaign` (migration 0014).
     db.execute_sql(
-        "ALTER TABLE \"campaign\" ADD COLUMN \"options_stamp\" VARCHAR(32) NOT NULL DEFAULT ''"
+        'ALTER TABLE "campaign" ADD COLUMN "options_stamp" VARCHAR(32) NOT NULL DEFAULT \'\''
     )
     for (campaign_id,) in db.execute_sql('SELECT id FROM "campaign"').fetchall():
         db.execute_sql(
@@ -21,4 +20,4 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    db.execute_sql("ALTER TABLE \"campaign\" DROP COLUMN \"options_stamp\"")
+    db.execute_sql('ALTER TABLE "campaign" DROP COLUMN "options_stamp"')

@@ -139,7 +139,12 @@ class WorkerProcesses:
 
 def children(pid: int) -> list[int]:
     """Direct children of `pid`, from /proc."""
-    found = []
+    return [child for child, parent in parent_pids().items() if parent == pid]
+
+
+def parent_pids() -> dict[int, int]:
+    """{pid: parent pid} of every process, from one pass over /proc."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -147,8 +152,7 @@ def children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
+        found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     return found
 
 
