@@ -171,6 +171,10 @@ def insert_guard():
     return db.atomic() if db.in_transaction() else contextlib.nullcontext()
 
 
+# A peewee cursor wrapper's state of one read; the rest of it is the layout `Prepared` keeps.
+_PER_READ = frozenset(("cursor", "count", "index", "populated", "row_cache"))
+
+
 class Prepared:
     """A query that runs on every request or message, its SQL built once per process and
     database.
@@ -181,12 +185,18 @@ class Prepared:
     notice send's. `build(*samples)` makes the query with sample parameter values; the
     compiled SQL keeps their places and each call puts its own values there. A sample must
     reach the SQL parameters unchanged and once (strings, datetimes, ints beyond the small
-    ones Python shares); if one does not, every call simply builds its query as before."""
+    ones Python shares); if one does not, every call simply builds its query as before.
+
+    Reading the rows, peewee also works out on every execution which column belongs to which
+    model and field (`initialize` of its cursor wrapper: for the session's four-model join,
+    more CPU than the rows themselves). That layout depends only on the SQL, so it is kept
+    from the first read and given to each later one."""
 
     def __init__(self, build, *samples):
         self._build = build
         self._samples = samples
         self._compiled = None  # (database, query, sql, params, slots) or (database, None, …)
+        self._layout = None  # the cursor wrapper's column layout, from its first row
 
     def _compile(self):
         query = self._build(*self._samples)
@@ -195,6 +205,7 @@ class Prepared:
         if len(slots) != len(self._samples):
             query = None  # a sample was converted or repeated: no shortcut
         self._compiled = (db.obj, query, sql, params, slots)
+        self._layout = None
 
     def _filled(self, values) -> tuple:
         """(query, sql, params with `values` in their places); query None: build each time."""
@@ -213,7 +224,15 @@ class Prepared:
         query, sql, params = self._filled(values)
         if query is None:
             return list(self._build(*values))
-        return list(query._get_cursor_wrapper(db.execute_sql(sql, params)))
+        wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
+        if self._layout is not None:
+            vars(wrapper).update(self._layout)
+        found = list(wrapper)
+        if self._layout is None and wrapper.initialized:
+            self._layout = {
+                name: value for name, value in vars(wrapper).items() if name not in _PER_READ
+            }
+        return found
 
     def first(self, *values):
         found = self.rows(*values)

@@ -122,6 +122,27 @@ def test_other_peoples_entries_are_404(unit, client):
     assert stranger.get("/api/v1/entries").get_json() == {"items": []}
 
 
+def test_the_same_person_in_the_other_app_reaches_the_entry(client, open_window):
+    """One unionid, two apps: the official-account login edits and submits what the
+    mini-program login wrote; a stranger with a unionid of their own still gets 404."""
+    from models import WechatUser
+
+    sibling = WechatCaller(client, "o-mp-side", app="mp")  # the lower id of the two
+    writer = registered_unit(client, "o-wxa-side")
+    for user in (sibling.user, writer.user):
+        WechatUser.update(unionid="u-same").where(WechatUser.id == user.id).execute()
+    entry = new_entry(writer, **COMPLETE)
+    add_evidence(entry["id"])
+    path = f"/api/v1/entries/{entry['id']}"
+    stranger = WechatCaller(client, "o-mp-stranger", app="mp")
+    WechatUser.update(unionid="u-other").where(WechatUser.id == stranger.user.id).execute()
+    assert stranger.get(path).status_code == 404
+    assert sibling.patch(path, json={"title": "公众号里改的题目"}).status_code == 200
+    assert sibling.post(path + "/submit").status_code == 200
+    assert writer.get(path).get_json()["title"] == "公众号里改的题目"
+    assert writer.get(path).get_json()["status"] == "submitted"
+
+
 # --- submit -------------------------------------------------------------------------------
 
 

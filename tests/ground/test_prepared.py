@@ -48,6 +48,43 @@ def test_the_session_query_keeps_its_join_and_its_clock(app):
     assert _LIVE_SESSION.first(_digest(token), later) is None  # expired by then
 
 
+def test_the_column_layout_is_worked_out_once_and_each_read_gets_its_own_rows(
+    app, campaign, monkeypatch
+):
+    """Peewee's per-read `initialize` runs for the first row only; later reads, with other
+    holders, an account instead of a user, and no current campaign, still come out whole."""
+    from peewee import ModelCursorWrapper
+
+    from campaign.accounts import create_account
+    from campaign.sessions import account_of
+    from models import Campaign
+
+    layouts = []
+    original = ModelCursorWrapper.initialize
+
+    def counted(wrapper):
+        layouts.append(wrapper)
+        original(wrapper)
+
+    monkeypatch.setattr(ModelCursorWrapper, "initialize", counted)
+    session_of = Prepared(_LIVE_SESSION._build, *_LIVE_SESSION._samples)
+    now = utcnow()
+    users = [WechatUser.create(app="wxa", openid=f"o-layout-{n}") for n in range(3)]
+    tokens = [issue_token(user)[0] for user in users]
+    for user, token in zip(users, tokens, strict=True):
+        session = session_of.first(_digest(token), now)
+        assert user_of(session).openid == user.openid
+        assert session.current_campaign.slug == campaign.slug
+    account = create_account("layout", "correct horse battery", "organizer", "组织者", campaign)
+    console = session_of.first(_digest(issue_token(account)[0]), now)
+    assert user_of(console) is None and account_of(console).username == "layout"
+    Campaign.update(is_current=False).execute()
+    alone = session_of.first(_digest(tokens[0]), now)
+    assert alone.user.openid == "o-layout-0"
+    assert getattr(alone.current_campaign, "id", None) is None
+    assert len(layouts) == 1
+
+
 def test_a_prepared_update_changes_only_its_rows_and_counts_them(app):
     builds = []
 
@@ -65,11 +102,13 @@ def test_a_prepared_update_changes_only_its_rows_and_counts_them(app):
     assert builds == [10**12 + 11]
 
 
-def test_the_outbox_claim_and_settle_are_prepared(app):
-    """Their samples reach the SQL unchanged; otherwise each send would build them again."""
+def test_the_hot_queries_are_prepared(app):
+    """Their samples reach the SQL unchanged; otherwise each send, save or submit would build
+    them again."""
+    from api.access import _ENTRY_OF_OWNER, _UNIT_OF_OWNER
     from campaign.notices.outbox import _CLAIM, _SENT
 
-    for statement in (_CLAIM, _SENT):
+    for statement in (_CLAIM, _SENT, _UNIT_OF_OWNER, _ENTRY_OF_OWNER):
         statement._compile()
         assert statement._compiled[1] is not None
 
