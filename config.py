@@ -107,6 +107,7 @@ class Settings:
     port: int
     log_level: str
     db_pool_size: int
+    db_prepare: bool
     upload_max_mb: int
     wechat_api_base: str
     wechat_sandbox: bool
@@ -149,6 +150,15 @@ def _int(environ, name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _on_off(environ, name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
 
 
 def _float(environ, name: str, default: float) -> float:
@@ -252,6 +262,7 @@ def load_settings(environ=None) -> Settings:
         port=port,
         log_level=environ.get("LOG_LEVEL", "INFO").upper(),
         db_pool_size=_int(environ, "DB_POOL_SIZE", 10),
+        db_prepare=_on_off(environ, "DB_PREPARE", True),
         upload_max_mb=_int(environ, "UPLOAD_MAX_MB", 200),
         wechat_api_base=(
             environ.get("WECHAT_API_BASE", "").strip()

@@ -19,7 +19,7 @@ def bootstrap(settings: Settings | None = None, redis_socket_timeout: float | No
     configure_logging(settings.log_level)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
-    init_db(settings.database_url, settings.db_pool_size)
+    init_db(settings.database_url, settings.db_pool_size, settings.db_prepare)
     init_storage(settings.storage_dir, settings.s3)
     crypto.configure(settings.phone_keys)
     sentinel = None

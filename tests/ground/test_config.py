@@ -51,6 +51,14 @@ def test_bad_integer_is_a_clear_error():
         load_settings({"PORT": "eighty"})
 
 
+def test_server_side_prepares_are_on_unless_turned_off():
+    assert load_settings({}).db_prepare is True
+    assert load_settings({"DB_PREPARE": "off"}).db_prepare is False
+    assert load_settings({"DB_PREPARE": " ON "}).db_prepare is True
+    with pytest.raises(ConfigError, match="DB_PREPARE must be on or off"):
+        load_settings({"DB_PREPARE": "no"})
+
+
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError, match="APP_ENV"):
         load_settings({"APP_ENV": "staging"})

@@ -134,3 +134,104 @@ def test_statements_sent_together_commit_or_fail_as_one(app):
     with pytest.raises(IntegrityError):
         execute_together([undo, clash])  # (app, openid) is unique
     assert WechatUser.get_by_id(first.id).openid == "o-renamed"
+
+
+# --- prepared on the PostgreSQL server ------------------------------------------------
+
+
+@pytest.fixture
+def on_postgres(app):
+    if not getattr(db_obj(), "prepares", False):
+        pytest.skip("server-side prepares are PostgreSQL's")
+
+
+def db_obj():
+    from models import db
+
+    return db.obj
+
+
+def _by_openid():
+    return Prepared(
+        lambda openid: WechatUser.select().where(WechatUser.openid == openid).limit(1),
+        "prepared-sample:server",
+    )
+
+
+def test_a_connection_prepares_a_statement_once_then_executes_it(on_postgres):
+    from bench.roundtrips import counting
+
+    users = [WechatUser.create(app="wxa", openid=f"o-server-{n}") for n in range(3)]
+    lookup = _by_openid()
+    with counting() as statements:
+        found = [lookup.first(user.openid).id for user in users]
+        assert lookup.first("o-nobody") is None
+    assert found == [user.id for user in users]
+    assert [s.split()[0] for s in statements] == ["PREPARE", *["EXECUTE"] * 4], statements
+
+
+def test_a_prepared_statement_outlives_a_rolled_back_transaction(on_postgres):
+    from bench.roundtrips import counting
+    from models import db
+
+    user = WechatUser.create(app="wxa", openid="o-rollback")
+    lookup = _by_openid()
+    with counting() as statements:
+        with pytest.raises(RuntimeError), db.atomic():
+            assert lookup.first("o-rollback").id == user.id
+            raise RuntimeError("undo")
+        assert lookup.first("o-rollback").id == user.id  # still prepared on the server
+    assert [s.split()[0] for s in statements].count("PREPARE") == 1
+
+
+def test_a_prepare_the_server_refused_is_sent_again(on_postgres):
+    """In a transaction that already failed, PREPARE fails too; it is not noted as done, so
+    the next use prepares it instead of executing a statement the server never kept."""
+    from peewee import DatabaseError
+
+    from models import db
+
+    user = WechatUser.create(app="wxa", openid="o-refused")
+    lookup = _by_openid()
+    with pytest.raises(DatabaseError), db.atomic():
+        with pytest.raises(DatabaseError):
+            db.execute_sql("SELECT 1 / 0")
+        lookup.first("o-refused")  # the transaction is aborted: PREPARE is refused
+    assert lookup.first("o-refused").id == user.id
+
+
+def test_an_id_beyond_the_columns_range_matches_nothing(on_postgres):
+    """Parameters are declared with their sample's type (bigint), not inferred from the
+    `integer` column: a huge id finds no row instead of failing."""
+    from api.access import _ENTRY_OF_OWNER
+
+    user = WechatUser.create(app="wxa", openid="o-huge")
+    assert _ENTRY_OF_OWNER.first(10**15, user.id) is None
+
+
+def test_every_prepared_query_prepares_and_runs_on_the_server(on_postgres):
+    """Each of the app's hot queries, with its own samples: the server accepts its PREPARE
+    (parameter types included) and its EXECUTE."""
+    import gc
+
+    hot = [o for o in gc.get_objects() if isinstance(o, Prepared)]
+    assert len(hot) >= 8, hot
+    for statement in hot:
+        statement._compile()
+        if statement._server is None:
+            continue
+        if statement._compiled[1].sql()[0].lstrip().upper().startswith("SELECT"):
+            statement.rows(*statement._samples)
+        else:
+            statement.execute(*statement._samples)
+
+
+def test_prepares_can_be_turned_off(on_postgres, monkeypatch):
+    from bench.roundtrips import counting
+
+    monkeypatch.setattr(db_obj(), "prepares", False)
+    user = WechatUser.create(app="wxa", openid="o-plain")
+    lookup = _by_openid()
+    with counting() as statements:
+        assert lookup.first("o-plain").id == user.id
+    assert statements[0].startswith("SELECT"), statements

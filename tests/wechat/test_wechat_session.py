@@ -133,6 +133,35 @@ def test_calls_the_short_path_does_not_take_still_work(recorder):
     assert b"jpeg" in recorder.seen[-1][3]
 
 
+def test_a_hosts_pool_is_looked_up_once_and_again_once_closed(recorder, monkeypatch):
+    from requests.adapters import HTTPAdapter
+
+    lookups = []
+    lookup = HTTPAdapter.get_connection_with_tls_context
+
+    def counted(adapter, request, *args, **kwargs):
+        lookups.append(request.url.split("/")[2])
+        return lookup(adapter, request, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "get_connection_with_tls_context", counted)
+    port = recorder.server_port
+    short, _ = _sessions(f"http://127.0.0.1:{port}")
+    transport = short.get_adapter("https://api.weixin.qq.com/")
+    short.mount(f"http://localhost:{port}/", transport)  # a second host on the same transport
+    with short:
+        for n in range(3):
+            short.post("https://api.weixin.qq.com/cgi-bin/a", data=str(n), timeout=5)
+        short.get(f"http://localhost:{port}/cgi-bin/b", timeout=5)
+        short.get(f"http://localhost:{port}/cgi-bin/c", timeout=5)
+        transport.close()  # requests lets its pools go: the next call looks one up again
+        answer = short.post("https://api.weixin.qq.com/cgi-bin/d", data="4", timeout=5)
+    assert answer.json()["errcode"] == 0
+    assert [path for _, path, _, _ in recorder.seen] == [
+        "/cgi-bin/a", "/cgi-bin/a", "/cgi-bin/a", "/cgi-bin/b", "/cgi-bin/c", "/cgi-bin/d"
+    ]  # fmt: skip
+    assert lookups == [f"127.0.0.1:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+
+
 # --- what the outbox reads when the wire fails ------------------------------------------
 
 
