@@ -21,6 +21,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    DatabaseError,
     DatabaseProxy,
     DateField,
     DateTimeField,
@@ -77,6 +78,22 @@ class TransactionsTravelLight:
         self._state.waiting.append((sql, tuple(params)))
 
     def execute_sql(self, sql, params=None):
+        try:
+            return self._execute_now(sql, params)
+        except DatabaseError as error:
+            if not _outdated_statement(error, sql):
+                raise
+            # A statement prepared on this connection no longer fits its tables (a migration
+            # changed a column it returns) or is gone: prepare each again on its next use, and
+            # run this one again at once unless a transaction it was part of has failed.
+            self.connection().prepared.clear()
+            if self.in_transaction():
+                raise
+            for name in set(_EXECUTED.findall(sql)):
+                ServerStatement.by_name[name].ready()
+            return self._execute_now(sql, params)
+
+    def _execute_now(self, sql, params):
         waiting = self._take_waiting() if self.in_transaction() else []
         if not waiting:
             return super().execute_sql(sql, params)
@@ -275,23 +292,37 @@ class Prepared:
 
 
 class ServerStatement:
-    """A statement PostgreSQL keeps prepared on each connection that ran it: `PREPARE` once
-    per connection, in a round trip of its own (a prepared statement outlives a rolled-back
-    transaction, so it is noted only once the server has it), then `EXECUTE` with the
-    values. The name comes from the SQL, so equal statements share it.
+    """A statement PostgreSQL keeps prepared on each connection that ran it: prepared once
+    per connection, in a round trip of its own, then run with `EXECUTE` and the values.
+
+    The round trip (`MARK`) is a DO block that drops a statement of the same name the
+    session may already hold, then prepares it: an RQ work-horse can inherit its parent's
+    pooled connection, and what an earlier work-horse prepared on that session is not in a
+    later one's copy of the connection's notes. A prepared statement outlives a rolled-back
+    transaction, so the statement is noted once the block has run. The name comes from the
+    statement with its parameter types, so one name is always one statement.
 
     Each parameter is declared with the type of its sample value: left to inference, an id
     compared with an `integer` column would be `integer`, and an id beyond its range (an
     id from a request body or a job's arguments) would fail instead of matching nothing."""
 
+    MARK = "DO $prepare$"
+    by_name: dict[str, "ServerStatement"] = {}
+
     def __init__(self, sql: str, params: list):
-        self.name = "prepared_" + hashlib.sha1(sql.encode()).hexdigest()[:20]
         numbers = iter(range(1, len(params) + 1))
         numbered = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
         types = f" ({', '.join(map(_server_type, params))})" if params else ""
-        self.prepare = f"PREPARE {self.name}{types} AS {numbered}"
+        body = f"{types} AS {numbered}"
+        self.name = "prepared_" + hashlib.sha1(body.encode()).hexdigest()[:20]
+        self.prepare = (
+            f"{self.MARK} BEGIN IF EXISTS (SELECT FROM pg_prepared_statements WHERE name = "
+            f"'{self.name}') THEN DEALLOCATE {self.name}; END IF; "
+            f"EXECUTE $statement$PREPARE {self.name}{body}$statement$; END $prepare$"
+        )
         values = f" ({', '.join(['%s'] * len(params))})" if params else ""
         self.execute = f"EXECUTE {self.name}{values}"
+        ServerStatement.by_name[self.name] = self
 
     def ready(self) -> str:
         """The EXECUTE statement, after preparing it on this thread's connection if needed."""
@@ -301,6 +332,16 @@ class ServerStatement:
                 cursor.execute(self.prepare)
             connection.prepared.add(self.name)
         return self.execute
+
+
+_EXECUTED = re.compile(r"EXECUTE (prepared_[0-9a-f]+)")
+# feature_not_supported ("cached plan must not change result type"), invalid statement name
+_OUTDATED = {"0A000", "26000"}
+
+
+def _outdated_statement(error, sql: str) -> bool:
+    code = getattr(getattr(error, "orig", None), "pgcode", None)
+    return code in _OUTDATED and _EXECUTED.search(sql) is not None
 
 
 def _server_type(value) -> str:

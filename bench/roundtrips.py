@@ -11,7 +11,7 @@ import re
 
 import psycopg2.extensions
 
-from models import db
+from models import ServerStatement, db
 
 _statements: list[str] | None = None
 
@@ -56,7 +56,7 @@ def per_request(send) -> list[str]:
         response = send()
         if response.status_code >= 300:
             raise AssertionError(f"{response.status_code}: {response.get_data(as_text=True)}")
-        return [statement for statement in statements if not statement.startswith("PREPARE ")]
+        return [s for s in statements if not s.startswith(ServerStatement.MARK)]
 
 
 def label(statement: str) -> str:

@@ -167,10 +167,16 @@ def test_a_connection_prepares_a_statement_once_then_executes_it(on_postgres):
         found = [lookup.first(user.openid).id for user in users]
         assert lookup.first("o-nobody") is None
     assert found == [user.id for user in users]
-    assert [s.split()[0] for s in statements] == ["PREPARE", *["EXECUTE"] * 4], statements
+    assert _kinds(statements) == ["prepare", *["EXECUTE"] * 4], statements
 
 
-def test_a_prepared_statement_outlives_a_rolled_back_transaction(on_postgres):
+def _kinds(statements: list[str]) -> list[str]:
+    from models import ServerStatement
+
+    return ["prepare" if s.startswith(ServerStatement.MARK) else s.split()[0] for s in statements]
+
+
+def test_a_statement_prepared_in_a_rolled_back_transaction_stays_prepared(on_postgres):
     from bench.roundtrips import counting
     from models import db
 
@@ -178,10 +184,65 @@ def test_a_prepared_statement_outlives_a_rolled_back_transaction(on_postgres):
     lookup = _by_openid()
     with counting() as statements:
         with pytest.raises(RuntimeError), db.atomic():
-            assert lookup.first("o-rollback").id == user.id
+            assert WechatUser.select().count() == 1  # the transaction has begun on the server
+            assert lookup.first("o-rollback").id == user.id  # prepared inside it
             raise RuntimeError("undo")
         assert lookup.first("o-rollback").id == user.id  # still prepared on the server
-    assert [s.split()[0] for s in statements].count("PREPARE") == 1
+    assert _kinds(statements) == ["BEGIN;", "prepare", "EXECUTE", "ROLLBACK", "EXECUTE"]
+
+
+def test_a_session_that_holds_the_statement_unnoted_prepares_it_anew(on_postgres):
+    """An RQ work-horse may inherit its parent's connection: what an earlier work-horse
+    prepared on that session is missing from this one's notes. Preparing again must work."""
+    from models import db
+
+    user = WechatUser.create(app="wxa", openid="o-inherited")
+    lookup = _by_openid()
+    assert lookup.first("o-inherited").id == user.id
+    db.connection().prepared.clear()  # a later work-horse's copy of the notes
+    assert lookup.first("o-inherited").id == user.id
+
+
+@pytest.fixture
+def widened_nickname(on_postgres):
+    """Change the type of a column the statements return, from another connection, as a
+    migration run beside live workers would; put it back afterwards."""
+    import psycopg2
+
+    from models import db
+
+    params = {k: v for k, v in db.obj.connect_params.items() if k != "connection_factory"}
+    other = psycopg2.connect(dbname=db.obj.database, **params)
+    other.autocommit = True
+
+    def alter(length: int):
+        db.close()  # hand the connection back: ALTER TABLE waits for no open transaction
+        with other.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE wechat_user ALTER COLUMN nickname TYPE varchar({length})")
+
+    yield alter
+    alter(100)
+    other.close()
+
+
+def test_a_statement_outdated_by_a_migration_is_prepared_again(widened_nickname):
+    """PostgreSQL refuses to run a prepared statement whose result columns changed type
+    ("cached plan must not change result type"). Outside a transaction the read is sent again
+    after preparing anew; inside one, that transaction fails once and the next use works."""
+    from peewee import DatabaseError
+
+    from models import db
+
+    user = WechatUser.create(app="wxa", openid="o-migrated", nickname="王芳")
+    lookup = _by_openid()
+    assert lookup.first("o-migrated").nickname == "王芳"
+    widened_nickname(101)
+    assert lookup.first("o-migrated").nickname == "王芳"  # prepared again, no error
+    widened_nickname(102)
+    with pytest.raises(DatabaseError), db.atomic():
+        assert WechatUser.select().count() == 1
+        lookup.first("o-migrated")
+    assert lookup.first("o-migrated").id == user.id
 
 
 def test_a_prepare_the_server_refused_is_sent_again(on_postgres):
