@@ -27,13 +27,14 @@ def start_worker(settings, redis_url, tmp_path) -> tuple[WorkerProcesses, subpro
 
 
 def worker_state(process: subprocess.Popen, connection: Redis | None = None) -> str | None:
-    """The state the worker of `process` has registered in Redis (None before its birth).
+    """The state the worker of `process` has registered in Redis (None before its birth, and
+    while its hash has its pid but no state yet: rq writes the fields one after another).
     Read from its hash: rq's `Worker.all` would raise this connection's socket timeout."""
     connection = connection or redis_connection()
     for key in worker_keys(connection=connection):
         pid, state = connection.hmget(key, "pid", "state")
         if pid and int(pid) == process.pid:
-            return state.decode()
+            return state.decode() if state else None
     return None
 
 
