@@ -40,13 +40,14 @@ def own_unit(campaign: Campaign) -> Unit | None:
     )
 
 
+def _entry_with_campaign(condition):
+    return Entry.select(Entry, Campaign).join(Campaign).where(condition)
+
+
 _ENTRY_OF_OWNER = Prepared(
-    lambda entry_id, owner_id: (
-        Entry.select(Entry, Campaign)
-        .join(Campaign)
-        .where((Entry.id == entry_id) & (Entry.owner == owner_id))
-        .limit(1)
-    ),
+    lambda entry_id, owner_id: _entry_with_campaign(
+        (Entry.id == entry_id) & (Entry.owner == owner_id)
+    ).limit(1),
     2_000_000_004,
     2_000_000_005,
 )
@@ -60,12 +61,7 @@ def owned_entry(entry_id: int) -> Entry:
     if len(people) == 1:
         entry = _ENTRY_OF_OWNER.first(entry_id, people[0])
     else:
-        entry = (
-            Entry.select(Entry, Campaign)
-            .join(Campaign)
-            .where((Entry.id == entry_id) & Entry.owner.in_(people))
-            .get_or_none()
-        )
+        entry = _entry_with_campaign((Entry.id == entry_id) & Entry.owner.in_(people)).get_or_none()
     if entry is None:
         raise NotFound()
     return entry

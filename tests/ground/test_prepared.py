@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from campaign.sessions import _LIVE_SESSION, _digest, issue_token, live_session, user_of
-from models import Prepared, WechatUser, utcnow
+from models import Prepared, ServerStatement, WechatUser, db, utcnow
 
 
 def test_the_sql_is_built_once_and_each_call_gets_its_own_values(app):
@@ -118,7 +118,7 @@ def test_statements_sent_together_commit_or_fail_as_one(app):
     way a failing last statement takes the earlier ones with it."""
     from peewee import IntegrityError
 
-    from models import db, execute_together
+    from models import execute_together
 
     first = WechatUser.create(app="wxa", openid="o-together-1")
     second = WechatUser.create(app="wxa", openid="o-together-2")
@@ -141,14 +141,8 @@ def test_statements_sent_together_commit_or_fail_as_one(app):
 
 @pytest.fixture
 def on_postgres(app):
-    if not getattr(db_obj(), "prepares", False):
+    if not getattr(db.obj, "prepares", False):
         pytest.skip("server-side prepares are PostgreSQL's")
-
-
-def db_obj():
-    from models import db
-
-    return db.obj
 
 
 def _by_openid():
@@ -171,14 +165,11 @@ def test_a_connection_prepares_a_statement_once_then_executes_it(on_postgres):
 
 
 def _kinds(statements: list[str]) -> list[str]:
-    from models import ServerStatement
-
     return ["prepare" if s.startswith(ServerStatement.MARK) else s.split()[0] for s in statements]
 
 
 def test_a_statement_prepared_in_a_rolled_back_transaction_stays_prepared(on_postgres):
     from bench.roundtrips import counting
-    from models import db
 
     user = WechatUser.create(app="wxa", openid="o-rollback")
     lookup = _by_openid()
@@ -194,8 +185,6 @@ def test_a_statement_prepared_in_a_rolled_back_transaction_stays_prepared(on_pos
 def test_a_session_that_holds_the_statement_unnoted_prepares_it_anew(on_postgres):
     """An RQ work-horse may inherit its parent's connection: what an earlier work-horse
     prepared on that session is missing from this one's notes. Preparing again must work."""
-    from models import db
-
     user = WechatUser.create(app="wxa", openid="o-inherited")
     lookup = _by_openid()
     assert lookup.first("o-inherited").id == user.id
@@ -208,8 +197,6 @@ def widened_nickname(on_postgres):
     """Change the type of a column the statements return, from another connection, as a
     migration run beside live workers would; put it back afterwards."""
     import psycopg2
-
-    from models import db
 
     params = {k: v for k, v in db.obj.connect_params.items() if k != "connection_factory"}
     other = psycopg2.connect(dbname=db.obj.database, **params)
@@ -231,8 +218,6 @@ def test_a_statement_outdated_by_a_migration_is_prepared_again(widened_nickname)
     after preparing anew; inside one, that transaction fails once and the next use works."""
     from peewee import DatabaseError
 
-    from models import db
-
     user = WechatUser.create(app="wxa", openid="o-migrated", nickname="王芳")
     lookup = _by_openid()
     assert lookup.first("o-migrated").nickname == "王芳"
@@ -249,8 +234,6 @@ def test_a_prepare_the_server_refused_is_sent_again(on_postgres):
     """In a transaction that already failed, PREPARE fails too; it is not noted as done, so
     the next use prepares it instead of executing a statement the server never kept."""
     from peewee import DatabaseError
-
-    from models import db
 
     user = WechatUser.create(app="wxa", openid="o-refused")
     lookup = _by_openid()
@@ -290,7 +273,7 @@ def test_every_prepared_query_prepares_and_runs_on_the_server(on_postgres):
 def test_prepares_can_be_turned_off(on_postgres, monkeypatch):
     from bench.roundtrips import counting
 
-    monkeypatch.setattr(db_obj(), "prepares", False)
+    monkeypatch.setattr(db.obj, "prepares", False)
     user = WechatUser.create(app="wxa", openid="o-plain")
     lookup = _by_openid()
     with counting() as statements:
