@@ -25,6 +25,7 @@ from peewee import (
     DatabaseProxy,
     DateField,
     DateTimeField,
+    Field,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -37,7 +38,6 @@ from peewee import (
     TextField,
 )
 from peewee import __exception_wrapper__ as as_peewee_errors
-from peewee import quote as quote_name
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
@@ -469,28 +469,33 @@ class SealedPhoneField(CharField):
 
 
 class RowInsert(ModelInsert):
-    """peewee's INSERT of one row, its column list and placeholders kept per shape.
+    """peewee's INSERT of one row, its statement text kept per shape.
 
-    Peewee builds `(columns) VALUES (values)` node by node, value by value, on every
-    INSERT: for a unit's registration, its INSERT and its audit row's, ≈ a fifth of the
-    request's CPU. The text depends only on the model, the fields given (the rest take
-    their defaults), and the database's quoting and placeholder; it is kept per such shape,
-    and each INSERT only works out its values, through each field's `db_value`, as peewee
-    would. A value that is itself SQL (an expression, a subquery) takes peewee's own way."""
+    Peewee builds the statement node by node, value by value, on every INSERT: for a unit's
+    registration, its INSERT and its audit row's, ≈ a fifth of the request's CPU. The text
+    depends only on the model, the fields given (the rest take their defaults), the
+    RETURNING columns and the database's dialect. Per such shape peewee renders it once,
+    with a placeholder for every field; each INSERT then only works out its values, through
+    each field's `db_value`, as peewee would. A value that is itself SQL (an expression, a
+    subquery), an ON CONFLICT clause, a CTE of its own or a RETURNING expression takes
+    peewee's own way."""
 
     _shapes: dict = {}
 
-    def _simple_insert(self, ctx):
+    def __sql__(self, ctx):
         row = self._insert
-        state = ctx.state
-        if not row or state.value_literals:
-            return super()._simple_insert(ctx)
-        key = (self.model, *row, state.param, state.quote)
+        returning = tuple(self._returning or ())
+        if (
+            not isinstance(row, dict)
+            or self._on_conflict is not None
+            or self._cte_list
+            or not all(isinstance(field, Field) for field in returning)
+        ):
+            return super().__sql__(ctx)
+        key = (self.model, *row, "returning", *returning, ctx.state.param, ctx.state.quote)
         shape = self._shapes.get(key)
         if shape is None:
-            shape = self._shapes[key] = self._shape(row, ctx)
-        if shape is False:
-            return super()._simple_insert(ctx)
+            shape = self._shapes[key] = self._shape(ctx)
         fields, text = shape
         params = []
         for field in fields:
@@ -501,21 +506,19 @@ class RowInsert(ModelInsert):
             if isinstance(value, Node) and not (
                 isinstance(value, Model) and isinstance(field, ForeignKeyField)
             ):
-                return super()._simple_insert(ctx)
+                return super().__sql__(ctx)
             params.append(field.db_value(value))
         ctx._values.extend(params)
         return ctx.literal(text)
 
-    def _shape(self, row, ctx):
-        """(fields in peewee's order, their SQL text), or False: not a plain row of fields."""
-        if not all(getattr(field, "model", None) is self.model for field in row):
-            return False
+    def _shape(self, ctx) -> tuple[list, str]:
+        """The fields in peewee's order and the statement peewee renders for them."""
+        row = self._insert
         defaults = [field for field in self.get_default_data() if field not in row]
         fields = sorted([*row, *defaults], key=lambda field: field.get_sort_key(ctx))
-        quote = ctx.state.quote or '""'
-        columns = ", ".join(quote_name((field.column_name,), quote) for field in fields)
-        placeholders = ", ".join([ctx.state.param or "?"] * len(fields))
-        return fields, f"({columns}) VALUES ({placeholders})"
+        template = ModelInsert(self.model, dict.fromkeys(fields))  # every value a placeholder
+        template._returning = self._returning
+        return fields, "".join(ModelInsert.__sql__(template, ctx.as_new())._sql)
 
 
 class BaseModel(Model):
