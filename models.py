@@ -476,11 +476,18 @@ class RowInsert(ModelInsert):
     depends only on the model, the fields given (the rest take their defaults), the
     RETURNING columns and the database's dialect. Per such shape peewee renders it once,
     with a placeholder for every field; each INSERT then only works out its values, through
-    each field's `db_value`, as peewee would. A value that is itself SQL (an expression, a
-    subquery), an ON CONFLICT clause, a CTE of its own or a RETURNING expression takes
-    peewee's own way."""
+    each field's `db_value`, as peewee would. Whatever peewee would write into the text
+    rather than pass as a parameter takes peewee's own way: a value that is itself SQL (an
+    expression, a subquery, a model instance for a field that is not a foreign key), a
+    `db_value` or default that is SQL, a key that is not a field, an ON CONFLICT clause, a
+    CTE of its own, a RETURNING expression, a context that writes values as literals.
 
-    _shapes: dict = {}
+    `_shapes` is shared by every thread: two threads may render the same new shape at once
+    and store the same text; a dict's get and set are atomic, so nothing more is needed."""
+
+    # (model, fields given in any order, RETURNING fields, param, quote) -> (fields in
+    # peewee's order, statement text), or None: this shape always takes peewee's way
+    _shapes: dict[tuple, tuple[list[Field], str] | None] = {}
 
     def __sql__(self, ctx):
         row = self._insert
@@ -489,36 +496,56 @@ class RowInsert(ModelInsert):
             not isinstance(row, dict)
             or self._on_conflict is not None
             or self._cte_list
+            or ctx.state.value_literals
             or not all(isinstance(field, Field) for field in returning)
         ):
             return super().__sql__(ctx)
-        key = (self.model, *row, "returning", *returning, ctx.state.param, ctx.state.quote)
-        shape = self._shapes.get(key)
-        if shape is None:
+        key = (self.model, frozenset(row), returning, ctx.state.param, ctx.state.quote)
+        try:
+            shape = self._shapes[key]
+        except KeyError:
             shape = self._shapes[key] = self._shape(ctx)
+        if shape is None:
+            return super().__sql__(ctx)
+        for field, value in row.items():  # before any default is called or value converted
+            if isinstance(value, Node) and not (
+                isinstance(value, Model) and isinstance(field, ForeignKeyField)
+            ):
+                return super().__sql__(ctx)
         fields, text = shape
+        defaults = self.model._meta.defaults  # what peewee's INSERT reads them from
         params = []
         for field in fields:
             if field in row:
                 value = row[field]
             else:
-                value = field.default() if callable(field.default) else field.default
-            if isinstance(value, Node) and not (
-                isinstance(value, Model) and isinstance(field, ForeignKeyField)
-            ):
+                value = defaults[field]
+                if callable(value):
+                    value = value()
+            param = field.db_value(value)
+            if isinstance(param, Node):  # peewee writes a converted value that is SQL inline
                 return super().__sql__(ctx)
-            params.append(field.db_value(value))
+            params.append(param)
         ctx._values.extend(params)
         return ctx.literal(text)
 
-    def _shape(self, ctx) -> tuple[list, str]:
-        """The fields in peewee's order and the statement peewee renders for them."""
+    def _shape(self, ctx) -> tuple[list[Field], str] | None:
+        """The fields in peewee's order and the statement peewee renders for them, with one
+        placeholder per field; None if peewee would render this shape any other way."""
         row = self._insert
-        defaults = [field for field in self.get_default_data() if field not in row]
-        fields = sorted([*row, *defaults], key=lambda field: field.get_sort_key(ctx))
+        defaults = self.model._meta.defaults
+        if not all(isinstance(key, Field) for key in row):
+            return None  # a column or other node as a key: peewee's way
+        left = [field for field in defaults if field not in row]
+        if any(isinstance(defaults[field], Node) for field in left):
+            return None
+        fields = sorted([*row, *left], key=lambda field: field.get_sort_key(ctx))
         template = ModelInsert(self.model, dict.fromkeys(fields))  # every value a placeholder
         template._returning = self._returning
-        return fields, "".join(ModelInsert.__sql__(template, ctx.as_new())._sql)
+        text, values = ctx.as_new().parse(template)
+        if len(values) != len(fields):  # a field's db_value(None) is SQL
+            return None
+        return fields, text
 
 
 class BaseModel(Model):

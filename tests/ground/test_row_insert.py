@@ -7,13 +7,16 @@ import pytest
 from peewee import (
     SQL,
     BooleanField,
+    CharField,
     DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
     Insert,
     IntegerField,
+    Model,
     ModelInsert,
+    ValueLiterals,
     fn,
 )
 
@@ -213,16 +216,112 @@ def test_a_conflicting_insert_still_takes_its_on_conflict_clause(app):
     assert [u.nickname for u in WechatUser.select()] == ["二"]
 
 
-def test_shapes_are_kept_per_database_dialect(app, monkeypatch):
+def test_shapes_are_kept_per_database_dialect(app, monkeypatch, tmp_path):
     """The placeholder differs between drivers; a shape kept for one is not reused by the
-    other (a process that switched databases, as the test suite's own fixtures do)."""
+    other (a process that switched databases, as the test suite's own fixtures do). Without
+    RETURNING on either side, only the placeholder tells the two shapes apart."""
     row = {"app": "wxa", "openid": "o-dialect"}
-    WechatUser.insert(**row).sql()
-    sqlite = models.make_database("sqlite:///:memory:")
+    WechatUser.insert(**row).returning().sql()
+    sqlite = models.make_database(f"sqlite:///{tmp_path / 'unused.db'}")
     postgres = models.make_database("postgresql://nobody@127.0.0.1:1/none")
     texts = {}
     for name, database in (("sqlite", sqlite), ("postgres", postgres)):
         monkeypatch.setattr(db, "obj", database)
-        texts[name] = WechatUser.insert(**row).sql()[0]
+        texts[name] = WechatUser.insert(**row).returning().sql()[0]
     assert "?" in texts["sqlite"] and "%s" not in texts["sqlite"]
     assert "%s" in texts["postgres"] and "?" not in texts["postgres"]
+
+
+def test_a_model_instance_for_a_field_that_is_not_a_foreign_key(app, campaign):
+    """peewee writes such an instance into the statement (its primary key, as a subquery
+    would be); only a foreign key's instance becomes a parameter."""
+    user = WechatUser.create(app="wxa", openid="o-instance")
+    row = {"campaign": campaign, "owner": user, "name": user}  # a text field's would be "5"
+    row |= {"created_at": MOMENT, "updated_at": MOMENT}
+    for _ in range(2):
+        assert Unit.insert(**row).sql() == peewee_own(Unit, row)
+
+
+def test_an_explicit_none_is_sent_not_replaced_by_the_default(app):
+    row = {"app": "wxa", "openid": "o-none", "follower": None, "nickname": None}
+    for _ in range(2):
+        sql, params = WechatUser.insert(**row).sql()
+        own_sql, own_params = peewee_own(WechatUser, row)
+        assert sql == own_sql
+        follower = own_sql.split("(", 1)[1].split(")")[0].split(", ").index('"follower"')
+        assert params[follower] is None and own_params[follower] is None  # not False
+
+
+class LowerField(CharField):
+    """A field whose `db_value` is SQL, as playhouse's SQLite JSONField's is (`json(?)`)."""
+
+    def db_value(self, value):
+        return None if value is None else fn.LOWER(value)
+
+
+class Lowered(Model):
+    """Not a table of the app: only its INSERTs' text is looked at."""
+
+    name = LowerField()
+    label = CharField(null=True)
+
+    class Meta:
+        database = db
+
+    insert = classmethod(BaseModel.insert.__func__)
+
+
+class NullAsDefaultField(CharField):
+    """A field that sends SQL's DEFAULT for None: its placeholder-less rendering must not be
+    kept as the shape's text."""
+
+    def db_value(self, value):
+        return SQL("DEFAULT") if value is None else value
+
+
+class Defaulted(Model):
+    """Not a table of the app: a field without a value, one whose default is SQL."""
+
+    label = CharField()
+    note = NullAsDefaultField(null=True)
+    stamp = CharField(default=SQL("'默认'"))
+
+    class Meta:
+        database = db
+
+    insert = classmethod(BaseModel.insert.__func__)
+
+
+def test_a_default_or_a_placeholder_that_is_sql_takes_peewee_own_way(app):
+    for _ in range(2):
+        for row in ({"label": "甲"}, {"label": "乙", "note": "备注"}):
+            assert Defaulted.insert(**row).sql() == peewee_own(Defaulted, row)
+    for _ in range(2):
+        row = {"label": "丙", "note": "备注", "stamp": "盖章"}
+        assert Defaulted.insert(**row).sql() == peewee_own(Defaulted, row)
+
+
+def test_a_shape_first_seen_with_values_written_as_literals_is_kept_with_placeholders(
+    app, monkeypatch
+):
+    """peewee's ValueLiterals (partial indexes' WHERE) writes values into the text; such a
+    rendering must not become the text every later INSERT of the shape is sent with."""
+    monkeypatch.setattr(RowInsert, "_shapes", {})
+    row = {"app": "wxa", "openid": "o-literal", "created_at": MOMENT, "last_seen_at": MOMENT}
+    literal, _ = db.get_sql_context().sql(ValueLiterals(WechatUser.insert(**row))).query()
+    assert "o-literal" in literal
+    assert WechatUser.insert(**row).sql() == peewee_own(WechatUser, row)
+    assert list(RowInsert._shapes.values())[0] is not None  # kept, not left to peewee
+
+
+def test_a_db_value_that_is_sql_is_written_into_the_statement_as_peewee_does(app):
+    for _ in range(2):
+        sql, params = Lowered.insert(name="ABC").sql()
+        assert (sql, params) == peewee_own(Lowered, {"name": "ABC"})
+        assert "LOWER" in sql and params == ["ABC"]
+
+
+def test_a_table_column_as_a_key_is_rendered_as_peewee_does(app):
+    row = {Lowered.label.column: "标签"}  # a column of the table, not the model's field
+    for _ in range(2):
+        assert Lowered.insert(row).sql() == ModelInsert(Lowered, row).sql()
