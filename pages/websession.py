@@ -22,7 +22,7 @@ import secrets
 from flask import Blueprint, current_app, g, request
 
 from api.errors import ApiError
-from campaign.sessions import issue_token, live_session, revoke_all, revoke_token
+from campaign.sessions import account_of, issue_token, live_session, revoke_all, revoke_token
 from config import current_settings
 from models import Account, AuthSession, WechatUser
 from tasks.queue import redis_connection
@@ -112,8 +112,8 @@ def _open_session(token: str) -> AuthSession | None:
     if not redis.expire(_idle_key(token), int(IDLE.total_seconds())):
         revoke_token(token)  # idle too long: the token is no use any more
         return None
-    if session.account_id and not session.account.active:
-        return None
+    if session.account_id and account_of(session) is None:
+        return None  # an account switched off holds no session, here as in the API
     return session
 
 

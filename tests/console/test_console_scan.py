@@ -311,6 +311,33 @@ def test_browser_mailroom_scanner_then_checklist(page, open_window, make_account
 
 @pytest.mark.browser
 @browser_only
+def test_browser_a_code_scanned_before_the_script_bound_the_form_is_taken_once(
+    page, open_window, make_account
+):
+    """A USB scanner can type and press Enter before the deferred script binds the form: the
+    browser then submits it itself, and the page comes back with ?code=…. The script takes
+    that code as a scan and drops it from the address, so a reload does not scan it again."""
+    from playwright.sync_api import expect
+
+    row = package(open_window)
+    make_account("org1")
+    sign_in(page)
+    page.goto(f"/console/mailroom/scan?code={row.short_code}")
+    result = page.locator("[data-scan-result]")
+    expect(result).to_contain_text("签收成功")
+    expect(result).to_contain_text("红色驿站")
+    assert "code=" not in page.url
+    page.reload()
+    expect(page.get_by_role("heading", name="收件扫描")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(result).to_have_text("")
+    assert Redemption.select().count() == 1
+    assert MailIn.get_by_id(row.id).status == "received"
+    expect_clean(page)
+
+
+@pytest.mark.browser
+@browser_only
 def test_browser_door_scan_again_and_force(page, open_window, make_account):
     from playwright.sync_api import expect
 

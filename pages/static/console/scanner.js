@@ -106,7 +106,21 @@
     this.bind();
     this.showQueue();
     this.flush();
+    this.takeEarlyScan();
   }
+
+  /* A code scanned before this script bound the form (a USB scanner is quick, and the script
+   * is deferred) was submitted the browser's way: the page came back with ?code=…. It is
+   * taken as a scan, once: the address drops it at once, so a reload does not repeat it. */
+  Scanner.prototype.takeEarlyScan = function () {
+    var params = new URLSearchParams(window.location.search);
+    var code = (params.get("code") || "").trim();
+    if (!code) { return; }
+    params.delete("code");
+    var rest = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+    this.scan(code, false);
+  };
 
   Scanner.prototype.bind = function () {
     var self = this, root = this.root;
