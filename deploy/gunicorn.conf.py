@@ -98,12 +98,15 @@ def _wsgi_text(value):
 
 
 class _JsonAtoms(SafeAtoms):
-    """Access-log atoms escaped for use inside a JSON string literal."""
+    """Access-log atoms escaped for use inside a JSON string literal, each when the format
+    reads it: gunicorn hands over every request and response header and every WSGI environ
+    entry, and the format reads 14 of them (escaping them all was a third of a line's cost)."""
 
     def __init__(self, atoms):
-        dict.__init__(self)
-        for key, value in atoms.items():
-            self[key] = json.dumps(_wsgi_text(value), ensure_ascii=False)[1:-1]
+        dict.__init__(self, atoms)
+
+    def __getitem__(self, key):
+        return json.dumps(_wsgi_text(super().__getitem__(key)), ensure_ascii=False)[1:-1]
 
 
 class JsonAccessLogger(Logger):
