@@ -259,16 +259,21 @@ class LowerField(CharField):
         return None if value is None else fn.LOWER(value)
 
 
-class Lowered(Model):
-    """Not a table of the app: only its INSERTs' text is looked at."""
-
-    name = LowerField()
-    label = CharField(null=True)
+class NotATable(Model):
+    """A model outside the app's schema (and outside `every_model`): only the text of its
+    INSERTs is looked at, built the app's way."""
 
     class Meta:
         database = db
 
     insert = classmethod(BaseModel.insert.__func__)
+
+
+class Lowered(NotATable):
+    """A field whose `db_value` is SQL, and a plain one."""
+
+    name = LowerField()
+    label = CharField(null=True)
 
 
 class NullAsDefaultField(CharField):
@@ -279,17 +284,12 @@ class NullAsDefaultField(CharField):
         return SQL("DEFAULT") if value is None else value
 
 
-class Defaulted(Model):
-    """Not a table of the app: a field without a value, one whose default is SQL."""
+class Defaulted(NotATable):
+    """A field without a value, one whose default is SQL."""
 
     label = CharField()
     note = NullAsDefaultField(null=True)
     stamp = CharField(default=SQL("'默认'"))
-
-    class Meta:
-        database = db
-
-    insert = classmethod(BaseModel.insert.__func__)
 
 
 def test_a_default_or_a_placeholder_that_is_sql_takes_peewee_own_way(app):
