@@ -11,13 +11,13 @@ may count twice: the extra send then gets 43101, which is recorded and zeroes th
 
 from campaign.notices.subscriptions import ACCEPT, record_answers
 from models import WechatUser
-from tasks.queue import redis_connection
+from tasks.queue import LuaScript
 
 SOURCES = ("event", "api")
 PAIRING_WINDOW = 600  # seconds: covers the inbox drain's delay behind the push
 
 # KEYS[1]: unpaired reports from the other source, KEYS[2]: from this one. ARGV[1]: window.
-_PAIR = """
+_PAIR = LuaScript("""
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
   redis.call('DECR', KEYS[1])
   return 0
@@ -25,16 +25,13 @@ end
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 1
-"""
-_scripts = {}
+""")
 
 
 def _first_of_pair(user_id: int, template_id: str, source: str) -> bool:
-    redis = redis_connection()
-    script = _scripts.get(id(redis)) or _scripts.setdefault(id(redis), redis.register_script(_PAIR))
     other = SOURCES[1 - SOURCES.index(source)]
     key = f"consent:{user_id}:{template_id}:"
-    return bool(script(keys=[key + other, key + source], args=[PAIRING_WINDOW]))
+    return bool(_PAIR(keys=[key + other, key + source], args=[PAIRING_WINDOW]))
 
 
 def record_reported_answers(user: WechatUser, answers: dict[str, str], source: str) -> dict:

@@ -13,10 +13,10 @@ instead of refusing.
 import hashlib
 from dataclasses import dataclass
 
-from tasks.queue import redis_connection
+from tasks.queue import LuaScript, redis_connection
 
 # KEYS[1] counter. ARGV: limit, window (ms). Returns {count, milliseconds left in the window}.
-_HIT = """
+_HIT = LuaScript("""
 local count = redis.call('INCR', KEYS[1])
 local left = redis.call('PTTL', KEYS[1])
 if left < 0 then
@@ -24,8 +24,7 @@ if left < 0 then
   left = tonumber(ARGV[2])
 end
 return {count, left}
-"""
-_scripts: dict = {}
+""")
 
 
 @dataclass(frozen=True)
@@ -41,11 +40,7 @@ def hit(key: str, limit: int, window: int) -> Verdict:
     A limit of 0 or less means no limit (and no Redis round trip)."""
     if limit <= 0:
         return Verdict(True, 0, 0)
-    redis = redis_connection()
-    script = _scripts.get(id(redis))
-    if script is None:
-        script = _scripts[id(redis)] = redis.register_script(_HIT)
-    count, left = script(keys=[f"limit:{key}"], args=[limit, window * 1000])
+    count, left = _HIT(keys=[f"limit:{key}"], args=[limit, window * 1000])
     return Verdict(int(count) <= limit, int(count), max(1, -(-int(left) // 1000)))
 
 

@@ -24,7 +24,7 @@ from campaign.users import same_person, upsert_user
 from models import InboundEvent, WechatUser, db
 from tasks.buffers import drain, schedule_drain
 from tasks.consent import record_reported_answers
-from tasks.queue import redis_connection
+from tasks.queue import LuaScript
 from tasks.touches import BUFFER as TOUCHES
 from tasks.touches import flush_touches
 from wechat import calls
@@ -38,7 +38,7 @@ INBOX = "wechat:inbox"
 SEEN_TTL = 600
 
 # KEYS: seen, reply, inbox, touches. ARGV: ttl, push, reply or "", touch or "".
-_ACCEPT = """
+_ACCEPT = LuaScript("""
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[1]) end
   local inbox = redis.call('RPUSH', KEYS[3], ARGV[2])
@@ -47,21 +47,16 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return {1, inbox, touches}
 end
 return {0, redis.call('GET', KEYS[2]) or '', 0}
-"""
-_scripts = {}
+""")
 
 
 def accept_push(kind: str, message: dict, links: Links) -> str | None:
     """Handle a verified push inline; return the passive reply text, or None for `success`."""
-    redis = redis_connection()
-    script = _scripts.get(id(redis)) or _scripts.setdefault(
-        id(redis), redis.register_script(_ACCEPT)
-    )
     key = dedupe_key(message)
     reply, touch = respond(message, links)
     push = {"kind": kind, "key": key, "message": message}
     seen = f"wechat:seen:{kind}:{key}"
-    new, second, touches = script(
+    new, second, touches = _ACCEPT(
         keys=[seen, seen + ":reply", INBOX, TOUCHES],
         args=[
             SEEN_TTL,

@@ -4,6 +4,7 @@ import datetime
 import io
 
 from models import AuditLog, Objection
+from tasks.queue import redis_connection
 
 PAST = {"starts_on": "2021-09-30"}  # 2021-09-30 … 2021-10-12
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -90,6 +91,25 @@ def test_h5_form_is_rate_limited_per_address(seed, organizer, client):
     assert answers == [201] * 5 + [429] * 2
     other = client.post(path, data=PERSON, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 201
+
+
+def test_behind_nginx_each_client_address_has_its_own_count(seed, organizer, client):
+    """nginx reaches the app from a private address (compose's network) and names the client
+    in X-Real-IP, as for every other limit; a client elsewhere cannot pick its own count."""
+    seed.entry()
+    path = f"/p/{publish(organizer, **now_open())['id']}/objection"
+
+    def post(n: int, client_ip: str, peer: str = "172.18.0.5") -> int:
+        person = {**PERSON, "phone": f"1390000{n:04d}"}
+        headers = {"X-Real-IP": client_ip}
+        return client.post(path, data=person, headers=headers, environ_base={"REMOTE_ADDR": peer})
+
+    assert [post(n, "203.0.113.7").status_code for n in range(6)] == [201] * 5 + [429]
+    assert post(6, "203.0.113.8").status_code == 201
+    forged = [post(n, f"198.51.100.{n}", peer="61.135.0.9").status_code for n in range(7, 13)]
+    assert forged == [201] * 5 + [429]  # a public peer's own X-Real-IP is not believed
+    keys = b" ".join(redis_connection().keys("limit:objection:*"))
+    assert b"1390000" not in keys and b"203.0.113.7" in keys  # phones are hashed into keys
 
 
 def test_a_letters_postmark_decides_timeliness(seed, organizer):

@@ -46,8 +46,20 @@ class SentinelGroup:
         self.primary.kill()
         self.primary.wait()
 
+    def fail_over(self) -> None:
+        """A failover the sentinels run on request: the old primary lives on as a replica,
+        so a client still connected to it is told READONLY, not disconnected."""
+        Redis(port=self.sentinel_ports[0], socket_timeout=5).execute_command(
+            "SENTINEL", "FAILOVER", MASTER
+        )
+
     def wait_for_failover(self, timeout: float = 30) -> None:
         self._wait(lambda: self.master_port() == self.replica_port, "the failover", timeout)
+
+    def wait_for_demotion(self, timeout: float = 30) -> None:
+        """Until the old primary follows the new one: the sentinels convert it when they next
+        look at it (seconds here), and until then it still takes writes (docs/deploy.md)."""
+        self._wait(lambda: self._role(self.primary_port) == "slave", "the demotion", timeout)
 
     def stop(self) -> None:
         for process in [*self.sentinels, self.replica, self.primary]:
@@ -94,6 +106,13 @@ class SentinelGroup:
             ):
                 return False
         return True
+
+    @staticmethod
+    def _role(port: int) -> str | None:
+        try:
+            return Redis(port=port, socket_timeout=1).info("replication").get("role")
+        except Exception:
+            return None
 
     def _replica_in_sync(self) -> bool:
         try:

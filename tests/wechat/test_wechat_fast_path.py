@@ -6,7 +6,7 @@ import pytest
 from flask import request_started
 from redis import Redis
 
-from tasks import wechat_events
+import tasks.queue
 from tests import pushes
 
 
@@ -68,7 +68,7 @@ def test_redis_down_is_a_503_not_a_500(client, mp, monkeypatch):
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
     down = Redis(port=closed, socket_connect_timeout=0.5)
-    monkeypatch.setattr(wechat_events, "redis_connection", lambda: down)
+    monkeypatch.setattr(tasks.queue, "_connection", down)
     response = post(client, *pushes.encrypted(mp, pushes.event_xml("o-down", "SCAN")))
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "service_unavailable"
