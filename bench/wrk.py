@@ -39,6 +39,18 @@ class WrkResult:
         )
 
 
+def combined(slices: list[WrkResult]) -> WrkResult:
+    """Slices of one measurement as one result: requests, errors and seconds summed, the
+    slowest slice's percentiles."""
+    return WrkResult(
+        requests=sum(s.requests for s in slices),
+        errors=sum(s.errors for s in slices),
+        seconds=sum(s.seconds for s in slices),
+        p50_ms=max(s.p50_ms for s in slices),
+        p99_ms=max(s.p99_ms for s in slices),
+    )
+
+
 def available() -> bool:
     return shutil.which("wrk") is not None
 

@@ -55,10 +55,11 @@ class LuaScript:
 
     It goes over one connection this process keeps checked out of the pool (`_HeldLine`):
     on the hottest paths (a WeChat push, a login's rate limit) redis-py's own way for each
-    command (a pool checkout and release, its retry and observability wrappers) cost about
-    as much client CPU as the round trip itself, 45–60 of 95–120 µs (docs/deploy.md). What
-    redis-py does for a command still happens: the health check, the connection's Retry
-    policy, reconnecting (through the sentinels after a failover), and NOSCRIPT answered by
+    command (a pool checkout and release, its retry and observability wrappers) was a third
+    of a call's client CPU (85–101 → 58–70 µs for the push's script, docs/deploy.md). What
+    redis-py does for a command still happens: the pool's check that the server has not
+    closed the connection, the health check, the connection's Retry policy, reconnecting
+    (through the sentinels after a failover, READONLY included), and NOSCRIPT answered by
     loading the script."""
 
     def __init__(self, source: str):
