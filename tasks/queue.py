@@ -51,7 +51,9 @@ def redis_connection() -> Redis:
 
 
 class LuaScript:
-    """A Lua script run on the shared connection, the one way the app runs one.
+    """A Lua script run on this process's shared connection (`redis_connection()`), the way
+    a module runs one there. (An object handed a client of its own, `TokenBucket` and
+    `TokenStore`, registers its script on that client instead.)
 
     It goes over one connection this process keeps checked out of the pool (`_HeldLine`):
     on the hottest paths (a WeChat push, a login's rate limit) redis-py's own way for each
