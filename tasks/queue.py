@@ -83,28 +83,35 @@ class LuaScript:
             _line.give_back()
 
     def _run(self, connection, keys: list, args: list):
-        connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-        return connection.read_response()
+        try:
+            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return connection.read_response()
+        except redis_errors.ResponseError:
+            raise  # an answer, read whole: the connection is in step
+        except BaseException:  # cut off mid-reply (a signal): a late answer must not be
+            connection.disconnect()  # read by the next caller (redis-py's Sentinel
+            raise  # connections keep the socket then)
 
 
 class _HeldLine:
     """One pooled connection, kept by this process for `LuaScript`, one caller at a time.
 
     A caller that finds it taken (another thread of a threaded server) is told to go the
-    ordinary way instead of waiting. A forked child never uses its parent's socket: it
-    takes a connection of its own from the pool, which redis-py has reset for the child.
-    A new shared client (tests re-initialise) gets the old connection back into its pool."""
+    ordinary way instead of waiting. A forked child (an RQ work-horse, which lives for one
+    job) always goes the ordinary way: it must not touch its parent's socket, and a
+    connection of its own beside the pool's would cost it one more connect. A new shared
+    client (tests re-initialise) gets the old connection back into its pool."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._client = self._connection = None
-        self._pid = 0
+        self._forked = False
 
     def take(self, client: Redis):
-        if not self._lock.acquire(blocking=False):
+        if self._forked or not self._lock.acquire(blocking=False):
             return None
         try:
-            if self._client is not client or self._pid != os.getpid():
+            if self._client is not client:
                 self._hold(client)
             self._ready()
         except BaseException:
@@ -115,25 +122,40 @@ class _HeldLine:
     def give_back(self) -> None:
         self._lock.release()
 
+    def forget_in_child(self) -> None:
+        """After a fork, in the child: the parent's connection and lock are not the child's."""
+        self._lock = threading.Lock()
+        self._client = self._connection = None
+        self._forked = True
+
     def _ready(self) -> None:
-        """What the pool checks on every connection it hands out: one the server closed (a
-        restart, an idle timeout) is opened again before anything is sent on it."""
+        """What the pool checks on every connection it hands out (`get_connection`): opened
+        once; one the server closed (a restart, an idle timeout), or one still pointing at a
+        primary the pool has learned is no longer the primary, is opened again before
+        anything is sent on it."""
+        connection = self._connection
+        if not self._client.connection_pool.owns_connection(connection):
+            connection.disconnect()
+        connection.connect()
         try:
-            if self._connection.can_read():
+            if connection.can_read():
                 raise redis_errors.ConnectionError("Connection has data")
         except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError):
-            self._connection.disconnect()
-            self._connection.connect()
+            connection.disconnect()
+            connection.connect()
+            if connection.can_read():
+                raise redis_errors.ConnectionError("Connection not ready") from None
 
     def _hold(self, client: Redis) -> None:
-        if self._connection is not None and self._pid == os.getpid():
+        if self._connection is not None:
             self._client.connection_pool.release(self._connection)
         self._client = self._connection = None
         self._connection = client.connection_pool.get_connection()
-        self._client, self._pid = client, os.getpid()
+        self._client = client
 
 
 _line = _HeldLine()
+os.register_at_fork(after_in_child=_line.forget_in_child)
 
 
 class BoundedQueue(Queue):

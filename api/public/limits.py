@@ -16,7 +16,11 @@ LIMITS = (("ip", 5, 600), ("phone", 3, 86400))  # 5 per 10 minutes per address; 
 def objection_allowed(phone) -> bool:
     """Count this attempt; False once the address or the phone is over its limit."""
     phone = phone.strip()[:32] if isinstance(phone, str) else ""
-    keys = {"ip": f"ip:{client_ip()}", "phone": phone and limits.identity_key("phone", phone)}
+    address = client_ip()
+    keys = {
+        "ip": address and f"ip:{address}",  # no peer address (a Unix socket): not counted
+        "phone": phone and limits.identity_key("phone", phone),
+    }
     try:
         for name, limit, seconds in LIMITS:
             if keys[name] and not limits.hit(f"objection:{keys[name]}", limit, seconds).allowed:

@@ -2,10 +2,12 @@
 a killed connection, a flushed script cache, threads, a fork and a new shared client."""
 
 import os
+import socket
 import threading
 
 import pytest
 from redis import Redis
+from redis import exceptions as redis_errors
 
 import tasks.queue
 from tasks.queue import LuaScript, redis_connection
@@ -53,15 +55,60 @@ def test_a_script_takes_no_connection_from_the_pool_once_one_is_held(checkouts):
     assert held <= 1 and len(checkouts) == held
 
 
+def script_connections() -> list[int]:
+    """The server's ids for this database's connections whose last command ran a script."""
+    db = str(redis_connection().connection_pool.connection_kwargs["db"])
+    clients = redis_connection().client_list()
+    return [c["id"] for c in clients if (c["cmd"], c["db"]) == ("evalsha", db)]
+
+
 def test_a_connection_the_server_killed_is_reconnected():
     call("before")
-    killer, db = another_client(), redis_connection().connection_pool.connection_kwargs["db"]
-    held = [c["id"] for c in killer.client_list() if (c["cmd"], c["db"]) == ("evalsha", str(db))]
+    held = script_connections()
+    killer = another_client()
     for client_id in held:
         killer.client_kill_filter(_id=client_id)
     killer.close()
     assert len(held) >= 1
     assert call("after") == ("after", 2)
+
+
+def test_a_connection_the_pool_disowns_is_opened_again(monkeypatch):
+    """As a Sentinel pool disowns connections to a primary it has learned is no longer one."""
+    call("first")
+    before = script_connections()
+    monkeypatch.setattr(redis_connection().connection_pool, "owns_connection", lambda c: False)
+    assert call("second") == ("second", 2)
+    after = script_connections()
+    assert before and after and not set(before) & set(after)
+
+
+def test_an_unanswering_server_is_tried_once(monkeypatch):
+    """As the pool does: one connect, then the error (a 503 to a push), not two timeouts."""
+    accepted = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.1)
+
+        def accept_all():
+            while len(accepted) < 8:
+                try:
+                    accepted.append(listener.accept()[0])
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=accept_all, daemon=True)
+        thread.start()
+        port = listener.getsockname()[1]
+        silent = Redis(port=port, db=1, socket_connect_timeout=0.3, socket_timeout=0.3)  # SELECT
+        monkeypatch.setattr(tasks.queue, "_connection", silent)
+        with pytest.raises((redis_errors.ConnectionError, redis_errors.TimeoutError)):
+            call("nobody answers")
+        thread.join(timeout=2)
+    for connection in accepted:
+        connection.close()
+    assert len(accepted) == 1
 
 
 def test_a_flushed_script_cache_is_loaded_again():
@@ -106,13 +153,17 @@ def test_a_forked_child_does_not_share_its_parent_connection():
     call("parent")  # the parent holds a connection now
     child = os.fork()
     if child == 0:  # pragma: no cover (measured in the child, reported by its exit code)
-        code = 0
+        code, pool = 0, redis_connection().connection_pool
+        checkouts, original = [], pool.get_connection
+        pool.get_connection = lambda *a, **k: checkouts.append(1) or original(*a, **k)
         try:
             for i in range(300):
                 if call(f"child:{i}")[0] != f"child:{i}":
                     code = 3
         except BaseException:
             code = 4
+        if code == 0 and len(checkouts) != 300:  # a work-horse goes the ordinary way
+            code = 5
         os._exit(code)
     mine = [call(f"parent:{i}") for i in range(300)]
     _, status = os.waitpid(child, 0)
