@@ -1,8 +1,10 @@
 """Callback endpoint vs its peer: encrypted SCAN events against `/wechat/mp` (verified,
 decrypted, de-duplicated, touch buffered, reply encrypted) and against a minimal Flask +
 wechatpy safe-mode handler (`bench.wechat_peer`: decrypt, parse, text reply, encrypt; no
-de-dup, no storage), both under deploy/gunicorn.conf.py with 2 sync workers, driven by the
-same load generator with distinct pre-generated pushes. A bare Flask "hello" is shown too.
+de-dup, no storage), both under deploy/gunicorn.conf.py with the worker count it chooses in
+production (2 × cores + 1: a sync worker waits through the push's Redis round trip, and the
+spare workers use the core meanwhile), driven by the same load generator with distinct
+pre-generated pushes. A bare Flask "hello" (2 workers) is shown too.
 
 Goals (DESIGN §8): service req/s ≥ 90% of the peer's; p99 < 25 ms at 1,000 req/s paced.
 Throughput: wrk (`apt-get install wrk`) cycling through the pushes, else `bench.loadgen`
@@ -16,7 +18,8 @@ SLICES alternating slices (peer, service, service, peer, …), so that the machi
 
 `python -m bench.callback` (or `make bench`); BENCH_CALLBACK_ROUNDS=3 repeats the side-by-side
 to show the range, BENCH_CALLBACK_SECONDS sets each side's length, BENCH_CALLBACK_SLICES the
-number of slices it is served in.
+number of slices it is served in, BENCH_CALLBACK_WORKERS another worker count for both sides
+(2, one per core here, is the strictest: there the round trip leaves a core idle).
 """
 
 import os
@@ -25,13 +28,14 @@ import time
 from pathlib import Path
 
 from bench import loadgen, paced, wrk
-from bench.stack import environment, gunicorn
+from bench.stack import deployed_workers, environment, gunicorn
 from config import load_settings
 from tests import pushes
 
 SECONDS = float(os.environ.get("BENCH_CALLBACK_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_CALLBACK_ROUNDS", "1"))
 SLICES = int(os.environ.get("BENCH_CALLBACK_SLICES", "4"))
+WORKERS = int(os.environ.get("BENCH_CALLBACK_WORKERS") or 0) or None  # None: as deployed
 CLIENTS = 4
 PACED_RATE = 1000
 PACED_SECONDS = 8
@@ -67,7 +71,10 @@ def _throughput(port: int, requests: list, seconds: float = SECONDS, method: str
 def _round(env: dict, source: Pushes, hello_port: int) -> dict:
     count = int(SECONDS * PUSH_RATE_CEILING)
     hello = _throughput(hello_port, [("/hello", b"")] * count, method="GET")
-    with gunicorn("bench.wechat_peer:app", env) as peer_port, gunicorn("app:app", env) as port:
+    with (
+        gunicorn("bench.wechat_peer:app", env, WORKERS) as peer_port,
+        gunicorn("app:app", env, WORKERS) as port,
+    ):
         for warming in (peer_port, port):
             _throughput_warm(warming, source)
         (peer, service), wrapped = _side_by_side(peer_port, port, source)
@@ -129,8 +136,9 @@ def main() -> dict:
             for _ in range(ROUNDS):
                 rounds.append(_round(env, source, hello_port))
     generator = "wrk, 1 thread" if wrk.available() else "bench.loadgen (wrk not installed)"
+    workers = WORKERS or f"{deployed_workers(env)} (as deployed)"
     print(
-        f"callback benchmark (gunicorn, 2 sync workers, loopback; throughput: {generator}, "
+        f"callback benchmark (gunicorn, {workers} sync workers, loopback; throughput: {generator}, "
         f"{CLIENTS} connections, distinct pushes, {SLICES} alternating slices a side; "
         f"latency: about {PACED_RATE} req/s paced, "
         f"{'wrk, closed loop' if wrk.available() else 'bench.paced, open loop'})"

@@ -6,6 +6,7 @@ so both sides of a comparison run on identical servers.
 
 import contextlib
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -53,13 +54,29 @@ def environment(workdir: Path, database_url: str | None = None):
         stop_redis(redis)
 
 
+def deployed_workers(env: dict) -> int:
+    """The worker count deploy/gunicorn.conf.py chooses under `env` (WEB_CONCURRENCY, else
+    2 × cores + 1)."""
+    saved = os.environ.get("WEB_CONCURRENCY")
+    os.environ.pop("WEB_CONCURRENCY", None)
+    if env.get("WEB_CONCURRENCY"):
+        os.environ["WEB_CONCURRENCY"] = env["WEB_CONCURRENCY"]
+    try:
+        return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"]
+    finally:
+        os.environ.pop("WEB_CONCURRENCY", None)
+        if saved is not None:
+            os.environ["WEB_CONCURRENCY"] = saved
+
+
 @contextlib.contextmanager
-def gunicorn(target: str, env: dict, workers: int = 2):
-    """gunicorn serving `target` (e.g. `app:app`) with the production config; yields its port."""
+def gunicorn(target: str, env: dict, workers: int | None = 2):
+    """gunicorn serving `target` (e.g. `app:app`) with the production config; yields its port.
+    `workers=None` leaves the count to the config, as in production."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--bind", f"127.0.0.1:{port}", *(("--workers", str(workers)) if workers else ()),
         "--access-logfile", "/dev/null", target,
     ]  # fmt: skip
     process = subprocess.Popen(
