@@ -13,8 +13,9 @@ wrk with 20 connections each pausing 18 ms (about 1,000 req/s, closed loop; the 
 is printed), else `bench.paced` (open loop, Python).
 
 Side by side: both servers run at once, and with wrk each side's SECONDS are served in
-SLICES alternating slices (peer, service, service, peer, …), so that the machine's own drift
-(on a shared 2-core box, ±10% between neighbouring 8-second runs) counts against both alike.
+SLICES alternating slices of whole seconds (peer, service, service, peer, …), so that the
+machine's own drift (on a shared 2-core box, ±10% between neighbouring 8-second runs) counts
+against both alike.
 
 `python -m bench.callback` (or `make bench`); BENCH_CALLBACK_ROUNDS=3 repeats the side-by-side
 to show the range, BENCH_CALLBACK_SECONDS sets each side's length, BENCH_CALLBACK_SLICES the
@@ -97,7 +98,7 @@ def _side_by_side(peer_port: int, port: int, source: Pushes):
         count = int(SECONDS * PUSH_RATE_CEILING)
         runs = [_throughput(p, source.take(count), SECONDS) for p in (peer_port, port)]
         return tuple(runs), max(r.requests for r in runs) > count
-    seconds = SECONDS / SLICES
+    seconds = max(1, round(SECONDS / SLICES))  # wrk takes whole seconds
     count = int(seconds * PUSH_RATE_CEILING)
     slices = {peer_port: [], port: []}
     for n in range(SLICES):
@@ -136,7 +137,7 @@ def main() -> dict:
             for _ in range(ROUNDS):
                 rounds.append(_round(env, source, hello_port))
     generator = "wrk, 1 thread" if wrk.available() else "bench.loadgen (wrk not installed)"
-    workers = WORKERS or f"{deployed_workers(env)} (as deployed)"
+    workers = WORKERS or f"{deployed_workers()} (as deployed)"
     print(
         f"callback benchmark (gunicorn, {workers} sync workers, loopback; throughput: {generator}, "
         f"{CLIENTS} connections, distinct pushes, {SLICES} alternating slices a side; "

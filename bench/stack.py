@@ -54,19 +54,10 @@ def environment(workdir: Path, database_url: str | None = None):
         stop_redis(redis)
 
 
-def deployed_workers(env: dict) -> int:
-    """The worker count deploy/gunicorn.conf.py chooses under `env` (WEB_CONCURRENCY, else
-    2 × cores + 1)."""
-    saved = os.environ.get("WEB_CONCURRENCY")
-    os.environ.pop("WEB_CONCURRENCY", None)
-    if env.get("WEB_CONCURRENCY"):
-        os.environ["WEB_CONCURRENCY"] = env["WEB_CONCURRENCY"]
-    try:
-        return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"]
-    finally:
-        os.environ.pop("WEB_CONCURRENCY", None)
-        if saved is not None:
-            os.environ["WEB_CONCURRENCY"] = saved
+def deployed_workers() -> int:
+    """The worker count deploy/gunicorn.conf.py chooses here (WEB_CONCURRENCY, else 2 × cores
+    + 1), read from the config itself; `environment()` hands gunicorn this environment."""
+    return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"]
 
 
 @contextlib.contextmanager

@@ -58,7 +58,7 @@ class LuaScript:
     It goes over one connection this process keeps checked out of the pool (`_HeldLine`):
     on the hottest paths (a WeChat push, a login's rate limit) redis-py's own way for each
     command (a pool checkout and release, its retry and observability wrappers) was a third
-    of a call's client CPU (85–101 → 58–70 µs for the push's script, docs/deploy.md). What
+    of a call's client CPU (85–106 → 50–70 µs for the push's script, docs/deploy.md). What
     redis-py does for a command still happens: the pool's check that the server has not
     closed the connection, the health check, the connection's Retry policy, reconnecting
     (through the sentinels after a failover, READONLY included), and NOSCRIPT answered by
@@ -71,16 +71,20 @@ class LuaScript:
     def __call__(self, keys: list, args: list):
         client = redis_connection()
         connection = _line.take(client)
-        if connection is None:  # another thread holds the line: redis-py's ordinary way
-            return client.register_script(self.source)(keys=keys, args=args)
+        if connection is None:  # another thread holds the line, or a forked child
+            return self._ordinary(client, keys, args)
         try:
             return connection.retry.call_with_retry(
                 lambda: self._run(connection, keys, args), lambda error: connection.disconnect()
             )
         except redis_errors.NoScriptError:  # Redis restarted or promoted: the ordinary way loads it
-            return client.register_script(self.source)(keys=keys, args=args)
+            return self._ordinary(client, keys, args)
         finally:
             _line.give_back()
+
+    def _ordinary(self, client: Redis, keys: list, args: list):
+        """redis-py's own way: a pooled connection for the call, NOSCRIPT answered by loading."""
+        return client.register_script(self.source)(keys=keys, args=args)
 
     def _run(self, connection, keys: list, args: list):
         try:
