@@ -271,7 +271,9 @@ def test_in_a_browser_an_expert_scores_with_autosave_submits_and_reopens(page, e
     page.get_by_role("link", name="红色引擎赋能乡村振兴").first.click()
     expect(page.get_by_role("heading", name="红色引擎赋能乡村振兴")).to_be_visible()
     expect(page.get_by_role("img", name="活动现场.png")).to_be_visible()
-    page.wait_for_function("document.querySelector('.evidence-img').naturalWidth === 40")
+    # the photo decoded; a locator, as in test_console_browser: wait_for_function's polling
+    # needs eval, which the CSP forbids (it failed so once the image was slow to load)
+    expect(page.locator(".evidence-img").first).to_have_js_property("naturalWidth", 40)
     assert unlabelled(page) == []
 
     first = criteria[0]
